@@ -1,0 +1,48 @@
+"""GET /openapi.json (the service's contract) and GET /docs (Swagger UI, served locally)."""
+
+from __future__ import annotations
+
+import json
+from importlib.resources import files
+from pathlib import Path
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse, raw
+
+from service import contracts
+
+bp = Blueprint("docs")
+_STATIC = Path(str(files("service").joinpath("static")))
+
+
+def contract_bytes() -> bytes:
+    # yaml.safe_load turns unquoted dates into date objects: default=str keeps them strings.
+    return json.dumps(contracts.load("openai.yaml"), default=str).encode()
+
+
+@bp.get("/openapi.json")
+async def openapi_json(request: Request) -> HTTPResponse:
+    return raw(request.app.ctx.openapi_json, content_type="application/json")
+
+
+@bp.get("/docs")
+async def docs_page(request: Request) -> HTTPResponse:
+    return raw(
+        request.app.ctx.docs_html,
+        content_type="text/html; charset=utf-8",
+        headers={"content-security-policy": _DOCS_CSP},
+    )
+
+
+# Everything /docs needs comes from this service; the policy makes the browser enforce it.
+_DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
+)
+
+
+def install(app: Sanic) -> None:
+    app.ctx.openapi_json = contract_bytes()
+    app.ctx.docs_html = (_STATIC / "docs.html").read_bytes()
+    app.static("/docs/assets", _STATIC / "swagger-ui", name="docs_assets")
+    app.blueprint(bp)

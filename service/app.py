@@ -1,0 +1,44 @@
+"""create_app(settings): assembles blueprints, listeners and error handling; nothing else."""
+
+from __future__ import annotations
+
+from sanic import Sanic
+
+from service.api import docs, errors, health, middleware, models
+from service.catalog import ModelCatalog
+from service.poe.client import PoeClient
+from service.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Sanic:
+    settings = settings or load_settings()
+    app = Sanic("poe2openai", strict_slashes=False)
+    app.config.update(
+        REQUEST_MAX_SIZE=settings.max_request_size,
+        # A stream may legitimately last as long as Poe's whole-answer timeout.
+        RESPONSE_TIMEOUT=settings.poe_total_timeout + 30,
+        ACCESS_LOG=False,
+        FALLBACK_ERROR_FORMAT="json",
+        MOTD=False,
+    )
+    app.ctx.settings = settings
+
+    errors.install(app)
+    middleware.install(app, settings.cors_allow_origins)
+    app.blueprint(health.bp)
+    app.blueprint(models.bp)
+    docs.install(app)
+    middleware.add_preflight_routes(app)
+
+    @app.before_server_start
+    async def _open_poe(app: Sanic) -> None:
+        app.ctx.poe = PoeClient(settings)
+        app.ctx.catalog = ModelCatalog(
+            app.ctx.poe, settings.models_cache_ttl, settings.models_retry_interval
+        )
+
+    @app.after_server_stop
+    async def _close_poe(app: Sanic) -> None:
+        await app.ctx.poe.aclose()
+
+    return app

@@ -1,0 +1,16 @@
+"""The contracts in openapi/. The folder is shipped beside the `service` package (as package
+data of the `openapi` namespace package), so the same relative path works in a source checkout
+and in an installed copy; it holds no Python, because datamodel-codegen reads every file in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
+
+
+def load(name: str) -> dict[str, Any]:
+    return yaml.safe_load((OPENAPI_DIR / name).read_text(encoding="utf-8"))

@@ -1,0 +1,123 @@
+"""A small Poe-protocol server for `poe2openai --demo`: answers without a Poe key or network.
+
+It speaks the same wire format as Poe (`POST /bot/{name}` answering server-sent events, and the
+official `GET /v1/models` list), so the whole proxy path runs exactly as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+
+Event = tuple[str, dict[str, Any]]
+Bot = Callable[[dict[str, Any]], AsyncIterator[Event]]
+
+_CREATED_MS = 1_767_225_600_000  # 2026-01-01, in milliseconds as Poe sends it
+
+
+def _last_user_text(query: dict[str, Any]) -> str:
+    for message in reversed(query.get("query") or []):
+        if message.get("role") == "user":
+            return str(message.get("content") or "")
+    return ""
+
+
+async def echo_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Answers with the last user message, in one piece."""
+    yield "meta", {"content_type": "text/markdown", "suggested_replies": False}
+    yield "text", {"text": _last_user_text(query) or "(empty message)"}
+
+
+async def stream_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Streams a short answer word by word, the way real bots do."""
+    words = f"You said: {_last_user_text(query)}. This answer arrives one word at a time."
+    yield "meta", {"content_type": "text/markdown", "suggested_replies": True}
+    for i, word in enumerate(words.split(" ")):
+        await asyncio.sleep(0.05)
+        yield "text", {"text": word if i == 0 else " " + word}
+    yield "suggested_reply", {"text": "Tell me more"}
+
+
+BOTS: dict[str, tuple[Bot, str]] = {
+    "echo": (echo_bot, "Repeats your last message."),
+    "stream": (stream_bot, "Streams its answer word by word."),
+}
+
+
+def _model_entry(name: str, description: str) -> dict[str, Any]:
+    return {
+        "id": name,
+        "object": "model",
+        "created": _CREATED_MS,
+        "owned_by": "poe2openai demo",
+        "description": description,
+        "root": name,
+        "architecture": {
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+            "modality": "text->text",
+        },
+        "supported_features": [],
+        "pricing": None,
+        "context_window": {"context_length": 8192, "max_output_tokens": 1024},
+        "context_length": 8192,
+        "metadata": {"display_name": name.capitalize(), "url": f"https://poe.com/{name}"},
+        "reasoning": None,
+        "parameters": [],
+    }
+
+
+def sse_frame(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\r\ndata: {json.dumps(data)}\r\n\r\n".encode()
+
+
+async def _models(request: web.Request) -> web.Response:
+    data = [_model_entry(name, desc) for name, (_, desc) in BOTS.items()]
+    return web.json_response({"object": "list", "data": data})
+
+
+async def _bot(request: web.Request) -> web.StreamResponse:
+    entry = BOTS.get(request.match_info["name"].lower())
+    if entry is None:
+        return web.json_response({"detail": "Bot not found"}, status=404)
+    if not request.headers.get("authorization", "").startswith("Bearer "):
+        return web.json_response({"detail": "Missing API key"}, status=401)
+    query = await request.json()
+    response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+    await response.prepare(request)
+    async for event, data in entry[0](query):
+        await response.write(sse_frame(event, data))
+    await response.write(sse_frame("done", {}))
+    return response
+
+
+def make_app() -> web.Application:
+    app = web.Application()
+    app.router.add_get("/v1/models", _models)
+    app.router.add_post("/bot/{name}", _bot)
+    return app
+
+
+class DemoUpstream:
+    """Runs the demo app on a socket bound up front, so its URL is known before start-up."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(make_app(), access_log=None)
+        await self._runner.setup()
+        await web.SockSite(self._runner, self.sock).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

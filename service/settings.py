@@ -1,0 +1,84 @@
+"""Every environment variable the service reads, typed and validated in one place.
+
+Names follow the Rust original (HOST, PORT, LOG_LEVEL, MAX_REQUEST_SIZE, CONFIG_DIR, ADMIN_*,
+POE_*), so its users can keep their environment files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# 32 MiB: a 20 MB image (OpenAI's own per-image cap) is ~27 MB as base64 and still fits,
+# while one request cannot make a worker buffer hundreds of megabytes.
+DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024
+
+_SECRET_FIELDS = {"admin_password"}
+
+
+class SettingsError(Exception):
+    """A bad environment value; the message is one line naming the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    host: str = "0.0.0.0"
+    port: int = Field(8080, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    max_request_size: int = Field(DEFAULT_MAX_REQUEST_SIZE, ge=1024)
+    config_dir: Path = Path("config")
+
+    admin_username: str = Field("admin", min_length=1)
+    admin_password: SecretStr | None = None
+
+    poe_base_url: str = "https://api.poe.com"
+    poe_file_upload_url: str = "https://www.quora.com/poe_api/file_upload_3RD_PARTY_POST"
+
+    # Seconds. Poe pings every 15 s while a bot thinks, so the idle gap must exceed that.
+    poe_connect_timeout: float = Field(10.0, gt=0)
+    poe_first_event_timeout: float = Field(120.0, gt=0)
+    poe_idle_timeout: float = Field(60.0, gt=0)
+    poe_total_timeout: float = Field(600.0, gt=0)
+    poe_max_connections: int = Field(512, ge=1)
+    poe_retries: int = Field(2, ge=0, le=10)
+    # Model list from Poe: how long a fetched list is fresh, and how long to wait before asking
+    # again after Poe could not be reached (the last good list is served meanwhile).
+    models_cache_ttl: float = Field(600.0, ge=0)
+    models_retry_interval: float = Field(30.0, ge=0)
+    models_timeout: float = Field(15.0, gt=0)
+    # `: ping` comments keep client connections and proxies alive while Poe is silent.
+    keepalive_interval: float = Field(10.0, gt=0)
+
+    cors_allow_origins: str = "*"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("poe_base_url", "poe_file_upload_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @property
+    def admin_enabled(self) -> bool:
+        return self.admin_password is not None and bool(self.admin_password.get_secret_value())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment; raise SettingsError with one line naming the first bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        shown = "" if name in _SECRET_FIELDS else f" (got {err.get('input')!r})"
+        raise SettingsError(f"{name.upper()}: {err['msg']}{shown}") from None

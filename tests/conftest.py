@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import httpx
+import pytest
+
+from tests.support.fake_poe import FakePoe
+from tests.support.service import RunningService
+
+
+@pytest.fixture(scope="session")
+def fake_poe() -> Iterator[FakePoe]:
+    server = FakePoe().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_fake_poe(request: pytest.FixtureRequest) -> None:
+    if "fake_poe" in request.fixturenames:
+        request.getfixturevalue("fake_poe").reset()
+
+
+@pytest.fixture(scope="session")
+def service(fake_poe: FakePoe) -> Iterator[RunningService]:
+    """The real service, pointed at the fake Poe, shared by the whole session."""
+    running = RunningService({"POE_BASE_URL": fake_poe.url}).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def start_service() -> Iterator[Callable[..., RunningService]]:
+    """A private service instance with its own environment, stopped after the test."""
+    started: list[RunningService] = []
+
+    def start(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> RunningService:
+        running = RunningService(env or {}, args).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def http(service: RunningService) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=service.url, timeout=30) as client:
+        yield client

@@ -1,0 +1,64 @@
+"""Start-up: bad settings refuse to start with one clear line; the demo mode answers offline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from tests.support.service import ROOT
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PORT", "eighty"),
+        ("PORT", "70000"),
+        ("LOG_LEVEL", "loud"),
+        ("MAX_REQUEST_SIZE", "-1"),
+        ("POE_BASE_URL", "ftp://example"),
+        ("POE_IDLE_TIMEOUT", "0"),
+        ("WORKERS", "0"),
+    ],
+)
+def test_bad_setting_stops_startup_with_one_line(name, value):
+    env = {**os.environ, name: value}
+    result = subprocess.run(
+        [sys.executable, "-m", "service"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_secret_is_not_echoed():
+    env = {**os.environ, "ADMIN_USERNAME": "", "ADMIN_PASSWORD": "hunter2-secret"}
+    result = subprocess.run(
+        [sys.executable, "-m", "service"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "ADMIN_USERNAME" in result.stderr
+    assert "hunter2-secret" not in result.stderr + result.stdout
+
+
+def test_demo_mode_serves_its_bots_without_network(start_service):
+    running = start_service({"POE_BASE_URL": "http://127.0.0.1:9"}, args=("--demo",))
+    models = httpx.get(running.url + "/v1/models").json()["data"]
+    ids = {m["id"] for m in models}
+    assert {"echo", "stream"} <= ids
+    assert all(m["created"] < 10**11 for m in models)
