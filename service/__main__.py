@@ -33,6 +33,8 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for name in ("sanic.root", "sanic.error", "sanic.server"):
         logging.getLogger(name).setLevel(level)
+    # httpx logs every upstream request at INFO: too chatty (and costly) for a proxy.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 
 def main(argv: list[str] | None = None) -> None:

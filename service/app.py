@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from service.api import docs, errors, health, middleware, models
+from service.api import chat, docs, errors, health, middleware, models
+from service.api.sse import Keepalive
 from service.catalog import ModelCatalog
 from service.poe.client import PoeClient
 from service.settings import Settings, load_settings
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     middleware.install(app, settings.cors_allow_origins)
     app.blueprint(health.bp)
     app.blueprint(models.bp)
+    app.blueprint(chat.bp)
     docs.install(app)
     middleware.add_preflight_routes(app)
 
@@ -36,9 +38,12 @@ def create_app(settings: Settings | None = None) -> Sanic:
         app.ctx.catalog = ModelCatalog(
             app.ctx.poe, settings.models_cache_ttl, settings.models_retry_interval
         )
+        app.ctx.keepalive = Keepalive(settings.keepalive_interval)
+        app.ctx.keepalive.start()
 
     @app.after_server_stop
     async def _close_poe(app: Sanic) -> None:
+        await app.ctx.keepalive.stop()
         await app.ctx.poe.aclose()
 
     return app

@@ -57,6 +57,13 @@ class ModelCatalog:
         await self.models()
         return self._by_name.get(name.lower())
 
+    def resolve(self, name: str) -> str:
+        """The Poe bot for a requested model name, from the cached list only (a chat request
+        never waits for the list). Unknown names pass through: Poe has private bots no list
+        shows, and the bot endpoint accepts display names too."""
+        entry = self._by_name.get(name.lower())
+        return entry.id if entry is not None else name
+
     async def _refresh(self) -> None:
         async with self._lock:
             if self._entries is not None and time.monotonic() < self._fresh_until:

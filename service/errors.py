@@ -103,15 +103,18 @@ _RETRYABLE = {
 }
 
 
-def from_poe(err: PoeError) -> ApiError:
+def from_poe(err: PoeError, bot: str | None = None) -> ApiError:
     status, type_, code = _POE_FAILURES[err.kind]
     headers = {}
     if err.kind is PoeFailure.RATE_LIMITED:
         headers["retry-after"] = str(err.retry_after or 10)
     retry = err.kind in _RETRYABLE and err.retryable
     param = "model" if err.kind is PoeFailure.NOT_FOUND else None
+    message = err.message
+    if err.kind is PoeFailure.NOT_FOUND and bot:
+        message = f"The model `{bot}` does not exist on Poe ({err.message})"
     return ApiError(
-        err.message,
+        message,
         status=status,
         type=type_,
         code=code,

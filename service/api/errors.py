@@ -25,21 +25,21 @@ def render(request: Request, exc: Exception) -> HTTPResponse:
 def to_api_error(request: Request, exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, NotFound):
-        return ApiError(
-            f"Invalid URL ({request.method} {request.path})",
-            status=404,
-            type="invalid_request_error",
-            code="unknown_url",
-        )
-    if isinstance(exc, MethodNotAllowed):
-        allowed = ", ".join(_allowed_methods(request))
+    if isinstance(exc, NotFound | MethodNotAllowed) and (allowed := _allowed_methods(request)):
+        # Sanic answers 404 to methods it does not know (TRACE...) even on existing paths.
         return ApiError(
             f"Method {request.method} is not allowed for {request.path}",
             status=405,
             type="invalid_request_error",
             code="method_not_allowed",
-            headers={"allow": allowed},
+            headers={"allow": ", ".join(allowed)},
+        )
+    if isinstance(exc, NotFound | MethodNotAllowed):
+        return ApiError(
+            f"Invalid URL ({request.method} {request.path})",
+            status=404,
+            type="invalid_request_error",
+            code="unknown_url",
         )
     if isinstance(exc, PayloadTooLarge):
         limit = request.app.config.REQUEST_MAX_SIZE

@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
+from typing import Any, NamedTuple
+from urllib.parse import quote
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from service.poe.errors import PoeError, PoeFailure, from_status, short_body
+from service.poe.errors import PoeError, PoeFailure, from_error_event, from_status, short_body
+from service.poe.sse import SSEParser
 from service.settings import Settings
 
 log = logging.getLogger("poe2openai.poe")
@@ -69,3 +73,131 @@ class PoeClient:
                 PoeFailure.UPSTREAM, f"Poe's model list is not the expected JSON ({exc})"
             ) from exc
         return data
+
+    async def stream(self, bot: str, query: dict, api_key: str) -> AsyncIterator[PoeEvent]:
+        """The bot's answer as events (`done` and `error` are not yielded: the stream ends, or
+        PoeError is raised). Transient failures are retried, with backoff, only while nothing
+        but `meta` has arrived, so a caller never sees an answer twice."""
+        attempt = 0
+        while True:
+            delivered = False
+            try:
+                async for event in self._attempt(bot, query, api_key):
+                    delivered = True
+                    yield event
+                return
+            except PoeError as err:
+                if delivered or attempt >= self.settings.poe_retries or not _worth_retrying(err):
+                    raise
+                attempt += 1
+                log.warning(
+                    "Poe attempt %d for bot %s failed (%s); retrying", attempt, bot, err.message
+                )
+            await asyncio.sleep(min(0.25 * 2**attempt, 4.0))
+
+    async def _attempt(self, bot: str, query: dict, api_key: str) -> AsyncIterator[PoeEvent]:
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        total_deadline = started + settings.poe_total_timeout
+        deadline = min(started + settings.poe_first_event_timeout, total_deadline)
+        request = self.http.build_request(
+            "POST",
+            f"{self.base_url}/bot/{quote(bot, safe='')}",
+            content=json.dumps(query).encode(),
+            headers={
+                "authorization": f"Bearer {api_key}",
+                "content-type": "application/json",
+                "accept": "text/event-stream",
+            },
+        )
+        try:
+            async with asyncio.timeout_at(deadline):
+                response = await self.http.send(request, stream=True)
+        except TimeoutError:
+            raise _too_slow(settings.poe_first_event_timeout) from None
+        except httpx.HTTPError as exc:
+            raise transport_failure(exc, f"Poe bot {bot}") from exc
+        try:
+            if response.status_code != 200:
+                body = await _read_some(response)
+                raise from_status(
+                    response.status_code, short_body(body), response.headers.get("retry-after")
+                )
+            parser = SSEParser()
+            chunks = response.aiter_bytes()
+            meta: PoeEvent | None = None  # held back until the first real event
+            while True:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        chunk = await anext(chunks)
+                except StopAsyncIteration:
+                    break
+                for name, data in parser.feed(chunk):
+                    event = _decode(name, data)
+                    if event.kind == "done":
+                        return
+                    if event.kind == "error":
+                        raise from_error_event(event.data)
+                    if event.kind == "meta" and meta is None and deadline != total_deadline:
+                        meta = event
+                        continue
+                    if deadline != total_deadline:
+                        deadline = total_deadline
+                        if meta is not None:
+                            yield meta
+                    yield event
+            raise PoeError(PoeFailure.UPSTREAM, "Poe's answer ended before it was complete")
+        except TimeoutError:
+            if deadline == total_deadline:
+                raise PoeError(
+                    PoeFailure.TIMEOUT,
+                    f"Poe's answer took longer than {settings.poe_total_timeout:g} s",
+                    retryable=False,
+                ) from None
+            raise _too_slow(settings.poe_first_event_timeout) from None
+        except httpx.TimeoutException:
+            raise PoeError(
+                PoeFailure.TIMEOUT,
+                f"Poe went silent for more than {settings.poe_idle_timeout:g} s",
+                retryable=False,
+            ) from None
+        except httpx.HTTPError as exc:
+            raise PoeError(
+                PoeFailure.UPSTREAM,
+                f"The connection to Poe broke ({type(exc.__cause__ or exc).__name__})",
+            ) from exc
+        finally:
+            await response.aclose()
+
+
+class PoeEvent(NamedTuple):
+    kind: str
+    data: dict[str, Any]
+
+
+def _decode(name: str, data: str) -> PoeEvent:
+    try:
+        payload = json.loads(data) if data else {}
+    except ValueError:
+        raise PoeError(PoeFailure.UPSTREAM, f"Poe sent a `{name}` event that is not JSON") from None
+    if not isinstance(payload, dict):
+        payload = {"value": payload}
+    return PoeEvent(name, payload)
+
+
+def _too_slow(seconds: float) -> PoeError:
+    return PoeError(PoeFailure.TIMEOUT, f"Poe sent no answer within {seconds:g} s", retryable=False)
+
+
+def _worth_retrying(err: PoeError) -> bool:
+    return err.retryable and err.kind in (PoeFailure.UNREACHABLE, PoeFailure.UPSTREAM)
+
+
+async def _read_some(response: httpx.Response, limit: int = 4096) -> bytes:
+    body = b""
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return body
