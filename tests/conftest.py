@@ -49,3 +49,8 @@ def start_service() -> Iterator[Callable[..., RunningService]]:
 def http(service: RunningService) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=service.url, timeout=30) as client:
         yield client
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -111,7 +111,7 @@ class ChunkWriter:
 
     async def error(self, error: ApiError) -> None:
         """An error after the status was sent: one `data: {"error": ...}` frame, then close."""
-        frame = b"data: " + json.dumps(error.body()).encode() + b"\n\n"
+        frame = b"data: " + json.dumps(error.body(), separators=(",", ":")).encode() + b"\n\n"
         await self._send(frame)
         await self._close()
 

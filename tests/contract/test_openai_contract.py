@@ -12,8 +12,14 @@ schema = schemathesis.openapi.from_path(OPENAPI_DIR / "openai.yaml")
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_service_honours_its_contract(case, service):
     case.call_and_validate(base_url=service.url, timeout=30)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import socket
 import threading
 import time
@@ -17,8 +18,9 @@ from typing import Any
 
 import fastapi_poe as fp
 import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from sse_starlette import ServerSentEvent
 
 MODEL_LIST: list[dict[str, Any]] = [
     {
@@ -60,8 +62,108 @@ MODEL_LIST: list[dict[str, Any]] = [
 
 
 class EchoBot(fp.PoeBot):
+    """Echoes the last message; one ending in `query:` gets the query body back as JSON."""
+
     async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[fp.PartialResponse]:
-        yield fp.PartialResponse(text=request.query[-1].content)
+        last = request.query[-1].content
+        if last.endswith("query:"):
+            body = request.model_dump(
+                mode="json", include={"query", "temperature", "stop_sequences", "logit_bias"}
+            )
+            yield fp.PartialResponse(text=json.dumps(body))
+        else:
+            yield fp.PartialResponse(text=last)
+
+
+class StreamBot(fp.PoeBot):
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        yield fp.MetaResponse(text="", content_type="text/markdown", suggested_replies=True)
+        for piece in ("Hello", ", ", "wörld", " ✓"):
+            yield fp.PartialResponse(text=piece)
+        yield fp.PartialResponse(text="Try this", is_suggested_reply=True)
+        yield ServerSentEvent(event="data", data=json.dumps({"metadata": "private"}))
+
+
+class ReplaceBot(fp.PoeBot):
+    """`extend`: a replacement that extends the text; otherwise one that rewrites it."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        if request.query[-1].content == "extend":
+            yield fp.PartialResponse(text="Hello")
+            yield fp.PartialResponse(text="Hello world", is_replace_response=True)
+            yield fp.PartialResponse(text="!")
+        else:
+            yield fp.PartialResponse(text="Draft answer")
+            yield fp.PartialResponse(text="Final", is_replace_response=True)
+            yield fp.PartialResponse(text=" answer")
+
+
+class FileBot(fp.PoeBot):
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        yield ServerSentEvent(
+            event="file",
+            data=json.dumps(
+                {
+                    "url": "https://pfst.cf2.poecdn.net/base/image/cat.png",
+                    "content_type": "image/png",
+                    "name": "cat.png",
+                    "inline_ref": "ref1",
+                }
+            ),
+        )
+        yield fp.PartialResponse(text="Here is a cat: ![a cat][ref1] and a report.")
+        yield ServerSentEvent(
+            event="file",
+            data=json.dumps(
+                {
+                    "url": "https://pfst.cf2.poecdn.net/base/text/report.pdf",
+                    "content_type": "application/pdf",
+                    "name": "report.pdf",
+                }
+            ),
+        )
+
+
+class JsonBot(fp.PoeBot):
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        yield fp.PartialResponse(text="Before json. ")
+        chunk = {
+            "choices": [{"index": 0, "delta": {"content": "Inside json."}, "finish_reason": None}]
+        }
+        yield ServerSentEvent(event="json", data=json.dumps(chunk))
+
+
+# Errors a bot reports inside a 200 stream, chosen by the last message.
+ERRORS = {
+    "rate": {
+        "text": "You have exceeded rate limit to query bot using User API Key. Try again later.",
+        "allow_retry": False,
+    },
+    "points": {
+        "text": "This bot needs more points to answer your request.",
+        "allow_retry": False,
+        "error_type": "insufficient_fund",
+    },
+    "long": {
+        "text": "Your message is too long.",
+        "allow_retry": False,
+        "error_type": "user_message_too_long",
+    },
+    "denied": {"text": "Access denied", "allow_retry": False},
+    "internal": {"text": "Internal server error", "allow_retry": True},
+    "fatal": {"text": "The bot crashed", "allow_retry": False},
+}
+
+
+class ErrorBot(fp.PoeBot):
+    """Reports the error named by the last message; `after:<name>` writes some text first."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        name = request.query[-1].content
+        if name.startswith("after:"):
+            name = name.removeprefix("after:")
+            yield fp.PartialResponse(text="Partial answer")
+        yield ServerSentEvent(event="error", data=json.dumps(ERRORS[name]))
 
 
 @dataclass
@@ -70,6 +172,8 @@ class FakePoeState:
     # "ok", or an HTTP status to answer the model list with, or "garbage"
     models_mode: str | int = "ok"
     models_calls: int = 0
+    bot_calls: dict[str, int] = field(default_factory=dict)
+    open_streams: int = 0  # fault-route streams still open (a proxy must close them)
 
 
 class FakePoe:
@@ -98,7 +202,15 @@ class FakePoe:
                 return JSONResponse({"detail": "down"}, status_code=int(state.models_mode))
             return JSONResponse({"object": "list", "data": state.models})
 
-        bots = [EchoBot(path="/bot/echobot")]
+        add_fault_routes(app, state)
+        bots = [
+            EchoBot(path="/bot/echobot"),
+            StreamBot(path="/bot/streambot"),
+            ReplaceBot(path="/bot/replacebot"),
+            FileBot(path="/bot/filebot"),
+            JsonBot(path="/bot/jsonbot"),
+            ErrorBot(path="/bot/errorbot"),
+        ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 
     def _run(self) -> None:
@@ -113,11 +225,90 @@ class FakePoe:
             time.sleep(0.02)
         return self
 
+    def open_connections(self) -> int:
+        """TCP connections to this server that are open right now."""
+        return len(self._server.server_state.connections)
+
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=5)
 
     def reset(self) -> None:
         fresh = FakePoeState()
-        for name in ("models", "models_mode", "models_calls"):
+        for name in ("models", "models_mode", "models_calls", "bot_calls"):
             setattr(self.state, name, getattr(fresh, name))
+
+
+def _frame(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\r\ndata: {json.dumps(data)}\r\n\r\n".encode()
+
+
+def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
+    """What a fastapi_poe bot cannot do: non-200 answers, garbage, drops, stalls, hangs."""
+
+    def count(name: str) -> int:
+        state.bot_calls[name] = state.bot_calls.get(name, 0) + 1
+        return state.bot_calls[name]
+
+    @app.post("/bot/status{code}")
+    async def status(code: int) -> Response:
+        count(f"status{code}")
+        headers = {"retry-after": "7"} if code == 429 else {}
+        return JSONResponse({"detail": f"status {code}"}, status_code=code, headers=headers)
+
+    @app.post("/bot/flaky")
+    async def flaky() -> Response:
+        # Fails twice with 502, then answers: the proxy's retry must hide the failures.
+        if count("flaky") <= 2:
+            return JSONResponse({"detail": "bad gateway"}, status_code=502)
+        body = _frame("text", {"text": "third time lucky"}) + _frame("done", {})
+        return Response(body, media_type="text/event-stream")
+
+    @app.post("/bot/garbage")
+    async def garbage() -> Response:
+        count("garbage")
+        return Response(b"event: text\r\ndata: {not json\r\n\r\n", media_type="text/event-stream")
+
+    @app.post("/bot/truncated")
+    async def truncated() -> Response:
+        count("truncated")
+        return Response(_frame("text", {"text": "cut"}), media_type="text/event-stream")
+
+    def held_open(first: bytes, then_wait: float) -> StreamingResponse:
+        async def body():
+            state.open_streams += 1
+            try:
+                if first:
+                    yield first
+                await asyncio.sleep(then_wait)
+                yield _frame("text", {"text": " late"}) + _frame("done", {})
+            finally:
+                state.open_streams -= 1
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    @app.post("/bot/hang")
+    async def hang() -> Response:
+        count("hang")
+        return held_open(b": ping\r\n\r\n", 30)
+
+    @app.post("/bot/stall")
+    async def stall() -> Response:
+        count("stall")
+        return held_open(_frame("text", {"text": "stalling"}), 30)
+
+    @app.post("/bot/slow")
+    async def slow(request: Request) -> Response:
+        # Text now, the rest after a pause: long enough for the proxy's keep-alive pings.
+        count("slow")
+        return held_open(_frame("text", {"text": "slow"}), 1.5)
+
+    @app.post("/bot/drop")
+    async def drop() -> Response:
+        count("drop")
+
+        async def body():
+            yield _frame("text", {"text": "dropping"})
+            raise RuntimeError("connection dropped on purpose")
+
+        return StreamingResponse(body(), media_type="text/event-stream")
