@@ -140,10 +140,17 @@ def start_proxy(
     }
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    proc = procs.add(subprocess.Popen([PY, "-m", "service"], cwd=ROOT, env=env))
+    logfile = open(Path(config_dir) / "proxy.log", "ab")  # noqa: SIM115 (lives with the child)
+    proc = procs.add(
+        subprocess.Popen(
+            [PY, "-m", "service"], cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT
+        )
+    )
+    logfile.close()  # the child holds its own copy
     while True:
         if proc.poll() is not None:
-            sys.exit(f"bench: the proxy exited with {proc.returncode} before it was ready")
+            tail = (Path(config_dir) / "proxy.log").read_text(errors="replace")[-2000:]
+            sys.exit(f"bench: the proxy exited with {proc.returncode} before it was ready\n{tail}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
                 s.sendall(b"GET /healthz HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
