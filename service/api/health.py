@@ -14,8 +14,10 @@ bp = Blueprint("health")
 
 @bp.get("/healthz")
 async def healthz(request: Request) -> HTTPResponse:
-    return json({
-        "status": "ok",
-        "open_streams": len(request.app.ctx.keepalive.writers),
-        "tasks": len(asyncio.all_tasks()),
-    })
+    return json(
+        {
+            "status": "ok",
+            "open_streams": len(request.app.ctx.keepalive.writers),
+            "tasks": len(asyncio.all_tasks()),
+        }
+    )

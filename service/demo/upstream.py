@@ -43,10 +43,60 @@ async def stream_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
     yield "suggested_reply", {"text": "Tell me more"}
 
 
+async def replace_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Writes a draft, then replaces it (Poe's `replace_response`)."""
+    yield "text", {"text": "A first draft..."}
+    await asyncio.sleep(0.3)
+    yield "replace_response", {"text": "The final answer, after a rewrite."}
+
+
+async def file_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Sends an image the way image bots do: a `file` event the text refers to."""
+    url = query.get("_demo_base", "") + "/files/square.svg"
+    yield (
+        "file",
+        {"url": url, "content_type": "image/svg+xml", "name": "square.svg", "inline_ref": "img1"},
+    )
+    yield "text", {"text": "Here is a square: ![a square][img1]"}
+
+
+async def error_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Answers a little, then fails the way Poe reports failures: an `error` event."""
+    yield "text", {"text": "Starting to answer"}
+    yield "error", {"text": "The demo bot failed on purpose", "allow_retry": False}
+
+
+async def json_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Structured output in a `json` event, with suggested replies and private data around."""
+    yield "data", {"metadata": "never shown to clients"}
+    yield (
+        "json",
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": "Text carried in a json event."},
+                    "finish_reason": None,
+                }
+            ]
+        },
+    )
+    yield "suggested_reply", {"text": "What else?"}
+
+
 BOTS: dict[str, tuple[Bot, str]] = {
     "echo": (echo_bot, "Repeats your last message."),
     "stream": (stream_bot, "Streams its answer word by word."),
+    "replace": (replace_bot, "Writes a draft, then replaces it (replace_response)."),
+    "image": (file_bot, "Answers with an image file (file event + inline reference)."),
+    "error": (error_bot, "Fails mid-answer (error event)."),
+    "json": (json_bot, "Answers inside a json event, with suggested replies and data events."),
 }
+
+_SQUARE_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64">'
+    b'<rect width="64" height="64" fill="#6b5bd6"/></svg>'
+)
 
 
 def _model_entry(name: str, description: str) -> dict[str, Any]:
@@ -88,6 +138,7 @@ async def _bot(request: web.Request) -> web.StreamResponse:
     if not request.headers.get("authorization", "").startswith("Bearer "):
         return web.json_response({"detail": "Missing API key"}, status=401)
     query = await request.json()
+    query["_demo_base"] = f"{request.scheme}://{request.host}"
     response = web.StreamResponse(headers={"content-type": "text/event-stream"})
     await response.prepare(request)
     async for event, data in entry[0](query):
@@ -96,9 +147,14 @@ async def _bot(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _file(request: web.Request) -> web.Response:
+    return web.Response(body=_SQUARE_SVG, content_type="image/svg+xml")
+
+
 def make_app() -> web.Application:
     app = web.Application()
     app.router.add_get("/v1/models", _models)
+    app.router.add_get("/files/square.svg", _file)
     app.router.add_post("/bot/{name}", _bot)
     return app
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import httpx
+import openai
 import pytest
 
 from tests.support.service import ROOT
@@ -60,5 +61,26 @@ def test_demo_mode_serves_its_bots_without_network(start_service):
     running = start_service({"POE_BASE_URL": "http://127.0.0.1:9"}, args=("--demo",))
     models = httpx.get(running.url + "/v1/models").json()["data"]
     ids = {m["id"] for m in models}
-    assert {"echo", "stream"} <= ids
+    assert {"echo", "stream", "replace", "image", "error", "json"} <= ids
     assert all(m["created"] < 10**11 for m in models)
+
+    client = openai.OpenAI(base_url=running.url + "/v1", api_key="any-token", max_retries=0)
+
+    def ask(model: str) -> str:
+        answer = client.chat.completions.create(model=model, messages=[
+            {"role": "user", "content": "hello demo"}])
+        return answer.choices[0].message.content
+
+    assert ask("echo") == "hello demo"
+    assert ask("replace") == "The final answer, after a rewrite."
+    assert ask("json") == "Text carried in a json event."
+    image = ask("image")
+    assert image.startswith("Here is a square: ![a square](http://127.0.0.1:")
+    svg_url = image[image.index("(") + 1 : -1]
+    assert httpx.get(svg_url).headers["content-type"] == "image/svg+xml"
+    with client.chat.completions.stream(model="stream", messages=[
+            {"role": "user", "content": "hi"}]) as stream:
+        assert stream.get_final_completion().choices[0].message.content.startswith(
+            "You said: hi.")
+    with pytest.raises(openai.APIError, match="failed on purpose"):
+        ask("error")
