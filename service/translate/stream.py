@@ -15,6 +15,8 @@ from service.poe.client import PoeEvent
 
 # `![alt][ref]`: a bot's reference to a file it sent with `inline_ref`.
 _INLINE_REF = re.compile(r"(!?\[[^\]\n]*\])\[([^\]\n]+)\]")
+# The unfinished start of such a reference at the end of the text received so far.
+_PARTIAL_REF = re.compile(r"!?\[[^\]\n]*(?:\](?:\[[^\]\n]*)?)?\Z")
 # How much text may be held back while a reference might still be completing.
 _MAX_HELD = 512
 
@@ -88,10 +90,13 @@ class AnswerTranslator:
 
     def _resolve(self, text: str) -> str:
         """Resolve complete references; hold back a tail that may be one still arriving."""
-        start = text.rfind("![")
         self._held = ""
-        if start != -1 and not _INLINE_REF.search(text, start) and len(text) - start < _MAX_HELD:
-            text, self._held = text[:start], text[start:]
+        start = len(text) - min(len(text), _MAX_HELD)
+        for complete in _INLINE_REF.finditer(text, start):
+            start = complete.end()  # a finished reference is not the start of another
+        partial = _PARTIAL_REF.search(text, start)
+        if partial:
+            text, self._held = text[: partial.start()], text[partial.start() :]
         return _INLINE_REF.sub(self._target, text)
 
     def _target(self, match: re.Match[str]) -> str:

@@ -20,19 +20,27 @@ def _non_text_parts(body: object) -> bool:
     for message in body["messages"]:
         content = message.get("content") if isinstance(message, dict) else None
         if isinstance(content, list) and any(
-                isinstance(p, dict) and p.get("type") not in ("text", "refusal") for p in content):
+            isinstance(p, dict) and p.get("type") not in ("text", "refusal") for p in content
+        ):
             return True
     return False
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_service_honours_its_contract(case, service):
     if case.operation.path == "/v1/chat/completions" and _non_text_parts(case.body):
-        response = case.call_and_validate(base_url=service.url, timeout=30,
-                                          excluded_checks=[positive_data_acceptance])
+        response = case.call_and_validate(
+            base_url=service.url, timeout=30, excluded_checks=[positive_data_acceptance]
+        )
         if response.status_code == 400:
             error = response.json()["error"]
             assert error["code"] in ("unsupported_content", None), error

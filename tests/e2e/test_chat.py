@@ -19,15 +19,20 @@ def client(service) -> openai.OpenAI:
 
 @pytest.fixture
 async def aclient(service):
-    async with openai.AsyncOpenAI(base_url=service.url + "/v1", api_key="test-key",
-                                  max_retries=0) as client:
+    async with openai.AsyncOpenAI(
+        base_url=service.url + "/v1", api_key="test-key", max_retries=0
+    ) as client:
         yield client
 
 
 def raw_frames(http: httpx.Client, body: dict) -> list[str]:
     """The `data:` payloads of a streamed answer, exactly as sent."""
-    with http.stream("POST", "/v1/chat/completions", json={**body, "stream": True},
-                     headers={"authorization": "Bearer k"}) as response:
+    with http.stream(
+        "POST",
+        "/v1/chat/completions",
+        json={**body, "stream": True},
+        headers={"authorization": "Bearer k"},
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         assert response.headers["cache-control"] == "no-cache"
@@ -38,7 +43,8 @@ def raw_frames(http: httpx.Client, body: dict) -> list[str]:
 
 def test_non_stream_answer(client):
     completion = client.chat.completions.create(
-        model="echobot", messages=[{"role": "user", "content": "ping pong"}])
+        model="echobot", messages=[{"role": "user", "content": "ping pong"}]
+    )
     assert completion.id.startswith("chatcmpl-")
     assert completion.object == "chat.completion"
     assert completion.model == "echobot"
@@ -53,26 +59,43 @@ def test_non_stream_answer(client):
 
 
 def test_unversioned_path(service):
-    response = httpx.post(service.url + "/chat/completions", json={
-        "model": "echobot", "messages": USER}, headers={"authorization": "Bearer k"})
+    response = httpx.post(
+        service.url + "/chat/completions",
+        json={"model": "echobot", "messages": USER},
+        headers={"authorization": "Bearer k"},
+    )
     assert response.json()["choices"][0]["message"]["content"] == "hi"
 
 
 def test_request_translation(client):
     messages = [
         {"role": "developer", "content": "Be brief."},
-        {"role": "system", "content": [{"type": "text", "text": "Really brief.",
-                                        "cache_control": {"type": "ephemeral"}}]},
+        {
+            "role": "system",
+            "content": [
+                {"type": "text", "text": "Really brief.", "cache_control": {"type": "ephemeral"}}
+            ],
+        },
         {"role": "user", "content": "first", "name": "ann"},
         {"role": "assistant", "content": "answer", "reasoning_content": "hmm"},
-        {"role": "user", "content": [{"type": "text", "text": "two"},
-                                     {"type": "text", "text": "parts"}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "two"}, {"type": "text", "text": "parts"}],
+        },
         {"role": "user", "content": "query:"},
     ]
     completion = client.chat.completions.create(
-        model="echobot", messages=messages, temperature=0.3, stop=["a", "b", "c", "d", "e"],
-        logit_bias={"123": -100}, top_p=0.5, seed=7, n=1, max_completion_tokens=50,
-        extra_body={"metadata": {"x": 1}, "store": False, "user": {"id": "u1"}})
+        model="echobot",
+        messages=messages,
+        temperature=0.3,
+        stop=["a", "b", "c", "d", "e"],
+        logit_bias={"123": -100},
+        top_p=0.5,
+        seed=7,
+        n=1,
+        max_completion_tokens=50,
+        extra_body={"metadata": {"x": 1}, "store": False, "user": {"id": "u1"}},
+    )
     sent = json.loads(completion.choices[0].message.content)
     assert [(m["role"], m["content"]) for m in sent["query"]] == [
         ("system", "Be brief.\n\nReally brief."),
@@ -128,25 +151,31 @@ async def test_async_create(aclient):
 
 
 def test_stream_usage_chunk(http, client):
-    frames = raw_frames(http, {"model": "streambot", "messages": USER,
-                               "stream_options": {"include_usage": True}})
+    frames = raw_frames(
+        http, {"model": "streambot", "messages": USER, "stream_options": {"include_usage": True}}
+    )
     chunks = [json.loads(f) for f in frames[:-1]]
     assert all(c["usage"] is None for c in chunks[:-1])
     last = chunks[-1]
     assert last["choices"] == []
     assert last["usage"]["completion_tokens"] > 0
-    assert last["usage"]["total_tokens"] == (last["usage"]["prompt_tokens"]
-                                             + last["usage"]["completion_tokens"])
-    stream = client.chat.completions.create(model="streambot", messages=USER, stream=True,
-                                            stream_options={"include_usage": True})
+    assert last["usage"]["total_tokens"] == (
+        last["usage"]["prompt_tokens"] + last["usage"]["completion_tokens"]
+    )
+    stream = client.chat.completions.create(
+        model="streambot", messages=USER, stream=True, stream_options={"include_usage": True}
+    )
     usage = [c.usage for c in stream if c.usage is not None]
     assert len(usage) == 1 and usage[0].completion_tokens > 0
 
 
-@pytest.mark.parametrize(("message", "whole", "streamed"), [
-    ("rewrite", "Final answer", "Draft answer\n\nFinal answer"),
-    ("extend", "Hello world!", "Hello world!"),
-])
+@pytest.mark.parametrize(
+    ("message", "whole", "streamed"),
+    [
+        ("rewrite", "Final answer", "Draft answer\n\nFinal answer"),
+        ("extend", "Hello world!", "Hello world!"),
+    ],
+)
 def test_replace_response(client, message, whole, streamed):
     messages = [{"role": "user", "content": message}]
     completion = client.chat.completions.create(model="replacebot", messages=messages)
@@ -155,8 +184,10 @@ def test_replace_response(client, message, whole, streamed):
         assert stream.get_final_completion().choices[0].message.content == streamed
 
 
-FILE_ANSWER = ("Here is a cat: ![a cat](https://pfst.cf2.poecdn.net/base/image/cat.png) and a "
-               "report.\n\n[report.pdf](https://pfst.cf2.poecdn.net/base/text/report.pdf)")
+FILE_ANSWER = (
+    "Here is a cat: ![a cat](https://pfst.cf2.poecdn.net/base/image/cat.png) and a "
+    "report.\n\n[report.pdf](https://pfst.cf2.poecdn.net/base/text/report.pdf)"
+)
 
 
 def test_files_become_markdown(client):
@@ -178,19 +209,42 @@ def test_lenient_input_is_accepted(service):
         "messages": [
             {"role": "system", "content": ""},
             {"role": "user", "content": "look"},
-            {"role": "assistant", "content": None, "tool_calls": [
-                {"id": "call_1", "type": "function",
-                 "function": {"name": "f", "arguments": "{}"}}]},
-            {"role": "tool", "tool_call_id": "call_1",
-             "content": [{"type": "text", "text": "result"}]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "f", "arguments": "{}"},
+                    }
+                ],
+            },
+            {
+                "role": "tool",
+                "tool_call_id": "call_1",
+                "content": [{"type": "text", "text": "result"}],
+            },
             {"role": "user", "content": "ok"},
         ],
-        "stop": ["1", "2", "3", "4", "5", "6"], "max_completion_tokens": 10,
-        "presence_penalty": 0, "frequency_penalty": 0, "logprobs": False, "n": 1,
-        "user": {"id": 1}, "metadata": {"a": "b"}, "reasoning": {"effort": "low"},
-        "store": True, "unknown_field": [1, 2], "padding": image,
+        "stop": ["1", "2", "3", "4", "5", "6"],
+        "max_completion_tokens": 10,
+        "presence_penalty": 0,
+        "frequency_penalty": 0,
+        "logprobs": False,
+        "n": 1,
+        "user": {"id": 1},
+        "metadata": {"a": "b"},
+        "reasoning": {"effort": "low"},
+        "store": True,
+        "unknown_field": [1, 2],
+        "padding": image,
     }
-    response = httpx.post(service.url + "/v1/chat/completions", json=body,
-                          headers={"authorization": "Bearer k"}, timeout=30)
+    response = httpx.post(
+        service.url + "/v1/chat/completions",
+        json=body,
+        headers={"authorization": "Bearer k"},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"] == "ok"

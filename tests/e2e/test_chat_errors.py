@@ -15,8 +15,7 @@ def post(service, body: dict | bytes, key: str | None = "k", **headers: str) -> 
     if key is not None:
         headers["authorization"] = f"Bearer {key}"
     kwargs = {"content": body} if isinstance(body, bytes) else {"json": body}
-    return httpx.post(service.url + "/v1/chat/completions", headers=headers, timeout=30,
-                      **kwargs)
+    return httpx.post(service.url + "/v1/chat/completions", headers=headers, timeout=30, **kwargs)
 
 
 def error_of(response: httpx.Response, status: int) -> dict:
@@ -30,8 +29,12 @@ def test_missing_key_is_401_before_calling_poe(service, fake_poe):
     error = error_of(post(service, {"model": "status500", "messages": USER}, key=None), 401)
     assert error["code"] == "invalid_api_key"
     assert "status500" not in fake_poe.state.bot_calls
-    sdk = openai.OpenAI(base_url=service.url + "/v1", api_key="unused", max_retries=0,
-                        default_headers={"Authorization": "Basic abc"})
+    sdk = openai.OpenAI(
+        base_url=service.url + "/v1",
+        api_key="unused",
+        max_retries=0,
+        default_headers={"Authorization": "Basic abc"},
+    )
     with pytest.raises(openai.AuthenticationError):
         sdk.chat.completions.create(model="echobot", messages=USER)
 
@@ -42,18 +45,20 @@ def test_key_header_aliases(service, header):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize(("bot", "status", "type_", "code"), [
-    ("status401", 401, "invalid_request_error", "invalid_api_key"),
-    ("status403", 403, "permission_error", "forbidden"),
-    ("no-such-bot", 404, "invalid_request_error", "model_not_found"),
-    ("status429", 429, "rate_limit_error", "rate_limit_exceeded"),
-    ("status500", 502, "upstream_error", "upstream_error"),
-    ("garbage", 502, "upstream_error", "upstream_error"),
-])
+@pytest.mark.parametrize(
+    ("bot", "status", "type_", "code"),
+    [
+        ("status401", 401, "invalid_request_error", "invalid_api_key"),
+        ("status403", 403, "permission_error", "forbidden"),
+        ("no-such-bot", 404, "invalid_request_error", "model_not_found"),
+        ("status429", 429, "rate_limit_error", "rate_limit_exceeded"),
+        ("status500", 502, "upstream_error", "upstream_error"),
+        ("garbage", 502, "upstream_error", "upstream_error"),
+    ],
+)
 def test_upstream_http_failures(service, bot, status, type_, code):
     for stream in (False, True):
-        error = error_of(post(service, {"model": bot, "messages": USER, "stream": stream}),
-                         status)
+        error = error_of(post(service, {"model": bot, "messages": USER, "stream": stream}), status)
         assert (error["type"], error["code"]) == (type_, code)
 
 
@@ -63,13 +68,16 @@ def test_rate_limit_carries_retry_after(service):
     assert response.headers["x-should-retry"] == "true"
 
 
-@pytest.mark.parametrize(("message", "status", "code"), [
-    ("rate", 429, "rate_limit_exceeded"),
-    ("points", 402, "insufficient_quota"),
-    ("long", 400, "context_length_exceeded"),
-    ("denied", 403, "forbidden"),
-    ("fatal", 502, "upstream_error"),
-])
+@pytest.mark.parametrize(
+    ("message", "status", "code"),
+    [
+        ("rate", 429, "rate_limit_exceeded"),
+        ("points", 402, "insufficient_quota"),
+        ("long", 400, "context_length_exceeded"),
+        ("denied", 403, "forbidden"),
+        ("fatal", 502, "upstream_error"),
+    ],
+)
 def test_error_events_before_output(service, message, status, code):
     body = {"model": "errorbot", "messages": [{"role": "user", "content": message}]}
     error = error_of(post(service, body), status)
@@ -98,17 +106,25 @@ def test_truncated_answer_is_an_error_and_not_retried(service, fake_poe):
 
 
 def test_upstream_failures_say_whether_to_retry(service):
-    assert post(service, {"model": "status500", "messages": USER}).headers[
-        "x-should-retry"] == "true"
+    assert (
+        post(service, {"model": "status500", "messages": USER}).headers["x-should-retry"] == "true"
+    )
     body = {"model": "errorbot", "messages": [{"role": "user", "content": "points"}]}
     assert post(service, body).headers["x-should-retry"] == "false"
 
 
 def test_error_after_output_is_an_error_frame(service):
-    body = {"model": "errorbot", "messages": [{"role": "user", "content": "after:fatal"}],
-            "stream": True}
-    with httpx.stream("POST", service.url + "/v1/chat/completions", json=body,
-                      headers={"authorization": "Bearer k"}) as response:
+    body = {
+        "model": "errorbot",
+        "messages": [{"role": "user", "content": "after:fatal"}],
+        "stream": True,
+    }
+    with httpx.stream(
+        "POST",
+        service.url + "/v1/chat/completions",
+        json=body,
+        headers={"authorization": "Bearer k"},
+    ) as response:
         assert response.status_code == 200
         frames = [f[6:] for f in response.read().decode().split("\n\n") if f.startswith("data")]
     assert json.loads(frames[0])["choices"][0]["delta"]["content"] == "Partial answer"
@@ -116,23 +132,26 @@ def test_error_after_output_is_an_error_frame(service):
     assert "[DONE]" not in frames
     client = openai.OpenAI(base_url=service.url + "/v1", api_key="k", max_retries=0)
     with pytest.raises(openai.APIError, match="The bot crashed"):
-        for _ in client.chat.completions.create(model="errorbot", stream=True, messages=[
-                {"role": "user", "content": "after:fatal"}]):
+        for _ in client.chat.completions.create(
+            model="errorbot", stream=True, messages=[{"role": "user", "content": "after:fatal"}]
+        ):
             pass
 
 
-@pytest.mark.parametrize(("body", "param"), [
-    ({"model": "echobot", "messages": []}, "messages"),
-    ({"model": "echobot"}, "messages"),
-    ({"messages": USER}, "model"),
-    ({"model": "echobot", "messages": USER, "temperature": False}, "temperature"),
-    ({"model": "echobot", "messages": USER, "temperature": "0.5"}, "temperature"),
-    ({"model": "echobot", "messages": [{"role": "user", "content": 5}]},
-     "messages[0].content"),
-    ({"model": "echobot", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0]"),
-    ({"model": "echobot", "messages": USER, "n": 2}, "n"),
-    ({"model": "echobot", "messages": USER, "stream": "yes"}, "stream"),
-])
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"model": "echobot", "messages": []}, "messages"),
+        ({"model": "echobot"}, "messages"),
+        ({"messages": USER}, "model"),
+        ({"model": "echobot", "messages": USER, "temperature": False}, "temperature"),
+        ({"model": "echobot", "messages": USER, "temperature": "0.5"}, "temperature"),
+        ({"model": "echobot", "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
+        ({"model": "echobot", "messages": [{"role": "wizard", "content": "x"}]}, "messages[0]"),
+        ({"model": "echobot", "messages": USER, "n": 2}, "n"),
+        ({"model": "echobot", "messages": USER, "stream": "yes"}, "stream"),
+    ],
+)
 def test_bad_input_is_400_naming_the_param(service, body, param):
     error = error_of(post(service, body), 400)
     assert error["type"] == "invalid_request_error"
@@ -148,9 +167,18 @@ def test_n_above_one_is_refused_by_name(service):
 
 
 def test_image_part_is_refused_clearly_for_now(service):
-    body = {"model": "echobot", "messages": [{"role": "user", "content": [
-        {"type": "text", "text": "what is this"},
-        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}]}]}
+    body = {
+        "model": "echobot",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "what is this"},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+                ],
+            }
+        ],
+    }
     error = error_of(post(service, body), 400)
     assert error["param"] == "messages[0].content[1]"
     assert "image_url" in error["message"]

@@ -22,8 +22,11 @@ def chat(url: str, bot: str, stream: bool = False) -> httpx.Response:
 
 
 def frames(response: httpx.Response) -> list[dict]:
-    return [json.loads(f[6:]) for f in response.text.split("\n\n")
-            if f.startswith("data: ") and f != "data: [DONE]"]
+    return [
+        json.loads(f[6:])
+        for f in response.text.split("\n\n")
+        if f.startswith("data: ") and f != "data: [DONE]"
+    ]
 
 
 def test_poe_refuses_connections(start_service):
@@ -37,8 +40,14 @@ def test_poe_refuses_connections(start_service):
 
 @pytest.fixture
 def impatient(start_service, fake_poe):
-    return start_service({"POE_BASE_URL": fake_poe.url, "POE_FIRST_EVENT_TIMEOUT": "1",
-                          "POE_IDLE_TIMEOUT": "1", "KEEPALIVE_INTERVAL": "5"})
+    return start_service(
+        {
+            "POE_BASE_URL": fake_poe.url,
+            "POE_FIRST_EVENT_TIMEOUT": "1",
+            "POE_IDLE_TIMEOUT": "1",
+            "KEEPALIVE_INTERVAL": "5",
+        }
+    )
 
 
 def test_no_first_event_in_time_is_504(impatient):
@@ -71,12 +80,21 @@ def test_pings_while_poe_is_silent(start_service, fake_poe):
     running = start_service({"POE_BASE_URL": fake_poe.url, "KEEPALIVE_INTERVAL": "0.3"})
     response = chat(running.url, "slow", stream=True)
     assert ": ping\n\n" in response.text
-    assert "".join(c["choices"][0]["delta"].get("content", "") for c in frames(response)
-                   if c["choices"]) == "slow late"
+    assert (
+        "".join(
+            c["choices"][0]["delta"].get("content", "") for c in frames(response) if c["choices"]
+        )
+        == "slow late"
+    )
     # Before any output, silence longer than the interval commits the stream with pings, so
     # a later failure arrives as an error frame.
-    running2 = start_service({"POE_BASE_URL": fake_poe.url, "KEEPALIVE_INTERVAL": "0.3",
-                              "POE_FIRST_EVENT_TIMEOUT": "1.2"})
+    running2 = start_service(
+        {
+            "POE_BASE_URL": fake_poe.url,
+            "KEEPALIVE_INTERVAL": "0.3",
+            "POE_FIRST_EVENT_TIMEOUT": "1.2",
+        }
+    )
     response = chat(running2.url, "hang", stream=True)
     assert response.status_code == 200
     assert response.text.startswith(": ping\n\n")
@@ -91,8 +109,9 @@ def test_aborting_clients_leave_no_upstream_connection_or_task(start_service, fa
 
     async def abort_one(client: httpx.AsyncClient) -> None:
         body = {"model": "stall", "messages": USER, "stream": True}
-        async with client.stream("POST", "/v1/chat/completions", json=body,
-                                 headers=KEY) as response:
+        async with client.stream(
+            "POST", "/v1/chat/completions", json=body, headers=KEY
+        ) as response:
             async for chunk in response.aiter_bytes():
                 assert b"stalling" in chunk
                 return  # leave mid-stream
@@ -107,8 +126,11 @@ def test_aborting_clients_leave_no_upstream_connection_or_task(start_service, fa
     deadline = time.monotonic() + 1  # "cancels the upstream request within a second"
     while time.monotonic() < deadline:
         health = httpx.get(running.url + "/healthz").json()
-        if (fake_poe.open_connections() <= connections_before and health["open_streams"] == 0
-                and health["tasks"] <= tasks_before):
+        if (
+            fake_poe.open_connections() <= connections_before
+            and health["open_streams"] == 0
+            and health["tasks"] <= tasks_before
+        ):
             break
         time.sleep(0.05)
     assert fake_poe.open_connections() <= connections_before

@@ -67,8 +67,9 @@ def test_demo_mode_serves_its_bots_without_network(start_service):
     client = openai.OpenAI(base_url=running.url + "/v1", api_key="any-token", max_retries=0)
 
     def ask(model: str) -> str:
-        answer = client.chat.completions.create(model=model, messages=[
-            {"role": "user", "content": "hello demo"}])
+        answer = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "hello demo"}]
+        )
         return answer.choices[0].message.content
 
     assert ask("echo") == "hello demo"
@@ -78,9 +79,9 @@ def test_demo_mode_serves_its_bots_without_network(start_service):
     assert image.startswith("Here is a square: ![a square](http://127.0.0.1:")
     svg_url = image[image.index("(") + 1 : -1]
     assert httpx.get(svg_url).headers["content-type"] == "image/svg+xml"
-    with client.chat.completions.stream(model="stream", messages=[
-            {"role": "user", "content": "hi"}]) as stream:
-        assert stream.get_final_completion().choices[0].message.content.startswith(
-            "You said: hi.")
+    with client.chat.completions.stream(
+        model="stream", messages=[{"role": "user", "content": "hi"}]
+    ) as stream:
+        assert stream.get_final_completion().choices[0].message.content.startswith("You said: hi.")
     with pytest.raises(openai.APIError, match="failed on purpose"):
         ask("error")
