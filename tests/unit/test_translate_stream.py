@@ -78,7 +78,7 @@ def test_inline_reference_resolved():
 @given(st.lists(st.integers(min_value=0, max_value=40), max_size=8))
 def test_inline_reference_split_anywhere(cuts):
     message = "See ![a cat][r1] and [link][r1] done"
-    points = sorted(set(cuts)) + [len(message)]
+    points = [*sorted(set(cuts)), len(message)]
     pieces, start = [], 0
     for point in points:
         pieces.append(message[start:point])
