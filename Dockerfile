@@ -17,6 +17,7 @@ COPY pyproject.toml README.md ./
 COPY service/ service/
 COPY generated/ generated/
 COPY openapi/ openapi/
+COPY admin/ admin/
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 # Stage 2: the image. Exactly the pinned runtime closure, then the project with --no-deps.

@@ -140,7 +140,7 @@ def start_proxy(
     }
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    logfile = open(Path(config_dir) / "proxy.log", "ab")  # noqa: SIM115 (lives with the child)
+    logfile = open(Path(config_dir) / "proxy.log", "ab")
     proc = procs.add(
         subprocess.Popen(
             [PY, "-m", "service"], cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT
@@ -367,13 +367,19 @@ def build_rows(r: dict) -> list[dict]:
 def print_table(rows: list[dict], r: dict) -> None:
     head = ("metric", "proxy", "direct", "target", "")
     widths = (42, 10, 10, 8, 4)
-    line = "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))
+    line = "  ".join(
+        h.ljust(w) if i == 0 else h.rjust(w)
+        for i, (h, w) in enumerate(zip(head, widths, strict=False))
+    )
     print(line)
     print("-" * len(line))
     for row in rows:
         cells = (row["metric"], fmt(row["proxy"]), fmt(row["direct"]), row["target"],
                  row["verdict"])  # fmt: skip
-        text = "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        text = "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=False))
+        )
         print(text + (f"   ({row['note']})" if row["note"] else ""))
     util = {f"{t}/{ph}": r[t][ph]["client_cpu_util"] for t in ("proxy", "direct")
             for ph in ("ns1", "ns32", "st32", "st1")}  # fmt: skip

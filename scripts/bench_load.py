@@ -153,7 +153,7 @@ async def one_request(session: aiohttp.ClientSession, spec: Spec, run: Run, expe
             if resp.status != 200:
                 run.error(f"HTTP {resp.status}")
                 return
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         run.error(f"{type(exc).__name__}: {exc}")
         return
     finally:

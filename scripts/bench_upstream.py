@@ -49,9 +49,9 @@ FIRST = SSE_HEAD + _chunk(TEXT_EVENTS[0])
 REST = b"".join(_chunk(e) for e in TEXT_EVENTS[1:]) + _chunk(DONE_EVENT) + b"0\r\n\r\n"
 FULL = FIRST + REST
 MODELS_BODY = b'{"object":"list","data":[]}'
-MODELS = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
-    % (len(MODELS_BODY), MODELS_BODY)
+MODELS = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (
+    len(MODELS_BODY),
+    MODELS_BODY,
 )
 NOT_FOUND = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"
 BAD = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from sanic import Sanic
 
-from service.api import chat, docs, errors, health, middleware, models
+from service.api import admin, chat, docs, errors, health, middleware, models
 from service.api.sse import Keepalive
 from service.catalog import ModelCatalog
 from service.poe.client import PoeClient
 from service.settings import Settings, load_settings
+from service.store import ModelsStore
+
+log = logging.getLogger("poe2openai")
 
 
 def create_app(settings: Settings | None = None) -> Sanic:
@@ -29,14 +34,25 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.blueprint(health.bp)
     app.blueprint(models.bp)
     app.blueprint(chat.bp)
+    app.blueprint(admin.bp)
+    app.ctx.admin_page = admin.load_page()
+    app.ctx.login_throttle = admin.LoginThrottle()
     docs.install(app)
     middleware.add_preflight_routes(app)
 
     @app.before_server_start
     async def _open_poe(app: Sanic) -> None:
+        try:
+            settings.config_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("CONFIG_DIR %s cannot be created: %s", settings.config_dir, exc)
+        app.ctx.store = ModelsStore(settings.config_dir)
         app.ctx.poe = PoeClient(settings)
         app.ctx.catalog = ModelCatalog(
-            app.ctx.poe, settings.models_cache_ttl, settings.models_retry_interval
+            app.ctx.poe,
+            settings.models_cache_ttl,
+            settings.models_retry_interval,
+            saved_list=settings.config_dir / "poe-models.json",
         )
         app.ctx.keepalive = Keepalive(settings.keepalive_interval)
         app.ctx.keepalive.start()

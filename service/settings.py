@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # while one request cannot make a worker buffer hundreds of megabytes.
 DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024
 
-_SECRET_FIELDS = {"admin_password"}
+_SECRET_FIELDS = {"admin_password", "poe_api_key"}
 
 
 class SettingsError(Exception):
@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     admin_username: str = Field("admin", min_length=1)
     admin_password: SecretStr | None = None
 
+    # Optional: only used to fetch Poe's model list (public anyway); never shown in full.
+    poe_api_key: SecretStr | None = None
     poe_base_url: str = "https://api.poe.com"
     poe_file_upload_url: str = "https://www.quora.com/poe_api/file_upload_3RD_PARTY_POST"
 

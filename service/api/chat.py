@@ -75,8 +75,10 @@ def _param_path(data: Any, loc: tuple[Any, ...]) -> str:
 async def create_chat_completion(request: Request) -> HTTPResponse | None:
     key = poe_key(request)
     chat, _ = parse_request(request.body)
-    query = to_poe_query(chat)
-    bot = request.app.ctx.catalog.resolve(chat.model)
+    bot, model_settings = request.app.ctx.catalog.resolve(
+        chat.model, request.app.ctx.store.current().overlay
+    )
+    query = to_poe_query(chat, default_parameters=model_settings.get("parameters"))
     completion_id = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())
     events = request.app.ctx.poe.stream(bot, query, key)
@@ -91,7 +93,8 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
             model=chat.model,
             include_usage=include_usage,
         )
-        await _stream(request, bot, events, writer, prompt if include_usage else None)
+        hold_back = model_settings.get("replace_response") is True
+        await _stream(request, bot, events, writer, prompt if include_usage else None, hold_back)
         return None
     translator = AnswerTranslator()
     try:
@@ -117,8 +120,15 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
 
 
 async def _stream(
-    request: Request, bot: str, events: Any, writer: ChunkWriter, prompt: list[str] | None
+    request: Request,
+    bot: str,
+    events: Any,
+    writer: ChunkWriter,
+    prompt: list[str] | None,
+    hold_back: bool,
 ) -> None:
+    """Send the answer as it arrives; with `hold_back` (the per-model replace_response switch)
+    send it once at the end, exactly as the bot left it, for bots that rewrite their answer."""
     keepalive = request.app.ctx.keepalive
     keepalive.writers.add(writer)
     translator = AnswerTranslator()
@@ -127,7 +137,7 @@ async def _stream(
             async with aclosing(events):
                 async for event in events:
                     text = translator.feed(event)
-                    if text:
+                    if text and not hold_back:
                         await writer.delta({"content": text})
         except PoeError as err:
             error = from_poe(err, bot)
@@ -137,6 +147,8 @@ async def _stream(
             await writer.error(error)
             return
         tail = translator.finish()
+        if hold_back:
+            tail = translator.content
         if tail:
             await writer.delta({"content": tail})
         usage = await tokens.usage(prompt, translator.content) if prompt is not None else None

@@ -27,6 +27,7 @@ _EXPOSE_HEADERS = (
     "x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, "
     "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"
 )
+ADMIN_PREFIX = "/admin"
 _ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 # A client-supplied request id is echoed only when it cannot inject anything into logs.
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
@@ -55,6 +56,8 @@ def finish_headers(request: Request, response: BaseHTTPResponse) -> None:
     headers = response.headers
     if "x-request-id" not in headers:
         headers["x-request-id"] = request_id(request)
+    if request.path.startswith(ADMIN_PREFIX):
+        return  # the admin is same-origin only: no CORS, so no cross-site reads or writes
     origin = _allowed_origin(request, request.app.ctx.cors_origins)
     if origin and "access-control-allow-origin" not in headers:
         headers["access-control-allow-origin"] = origin
@@ -89,7 +92,7 @@ def add_preflight_routes(app: Sanic) -> None:
     seen: set[str] = set()
     for route in list(app.router.routes):
         uri = "/" + route.path.lstrip("/")
-        if uri in seen or "OPTIONS" in route.methods:
+        if uri in seen or "OPTIONS" in route.methods or uri.startswith(ADMIN_PREFIX):
             continue
         seen.add(uri)
         name = "preflight_" + re.sub(r"\W", "_", uri)

@@ -14,20 +14,22 @@ bp = Blueprint("models")
 @bp.get("/v1/models")
 @bp.get("/models", name="models_list_unversioned")
 async def list_models(request: Request) -> HTTPResponse:
+    overlay = request.app.ctx.store.current().overlay
     try:
-        entries = await request.app.ctx.catalog.models()
+        models = await request.app.ctx.catalog.visible(overlay)
     except PoeError as exc:
         raise from_poe(exc) from None
-    return json({"object": "list", "data": [entry.openai for entry in entries]})
+    return json({"object": "list", "data": models})
 
 
 @bp.get("/v1/models/<model:str>")
 @bp.get("/models/<model:str>", name="models_retrieve_unversioned")
 async def retrieve_model(request: Request, model: str) -> HTTPResponse:
+    overlay = request.app.ctx.store.current().overlay
     try:
-        entry = await request.app.ctx.catalog.get(model)
+        found = await request.app.ctx.catalog.find(model, overlay)
     except PoeError as exc:
         raise from_poe(exc) from None
-    if entry is None:
+    if found is None:
         raise ModelNotFound(model)
-    return json(entry.openai)
+    return json(found)

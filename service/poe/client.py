@@ -56,10 +56,14 @@ class PoeClient:
         await self.http.aclose()
 
     async def list_models(self) -> list[dict]:
-        """Poe's official model list (public: no key is sent). Entries are raw dicts."""
+        """Poe's official model list (public; POE_API_KEY is sent if set). Raw dicts."""
         url = f"{self.base_url}/v1/models"
+        key = self.settings.poe_api_key
+        headers = {"authorization": f"Bearer {key.get_secret_value()}"} if key else None
         try:
-            response = await self.http.get(url, timeout=self.settings.models_timeout)
+            response = await self.http.get(
+                url, headers=headers, timeout=self.settings.models_timeout
+            )
         except httpx.HTTPError as exc:
             raise transport_failure(exc, "Poe's model list") from exc
         if response.status_code != 200:

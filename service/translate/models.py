@@ -42,3 +42,16 @@ def to_openai_model(entry: dict[str, Any]) -> dict[str, Any]:
     if entry.get("supported_features"):
         model["supported_features"] = list(entry["supported_features"])
     return model
+
+
+def custom_model(entry: dict[str, Any]) -> dict[str, Any]:
+    """A custom model from models.yaml (`created` and `owned_by` optional) as an OpenAI model."""
+    model: dict[str, Any] = {
+        "id": entry["id"],
+        "object": "model",
+        "created": int(entry.get("created") or 0),
+        "owned_by": entry.get("owned_by") or "custom",
+    }
+    if entry.get("display_name"):
+        model["name"] = entry["display_name"]
+    return model

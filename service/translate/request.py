@@ -29,7 +29,11 @@ def _given(value: Any) -> Any:
     return None if value is MISSING else value
 
 
-def to_poe_query(request: CreateChatCompletionRequest) -> dict[str, Any]:
+def to_poe_query(
+    request: CreateChatCompletionRequest, default_parameters: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`default_parameters` (per-model, from models.yaml) go on the last user message: the
+    documented way to pass custom bot parameters."""
     n = _given(request.n)
     if n is not None and n > 1:
         raise InvalidRequest("Poe returns one answer per request: `n` must be 1", param="n")
@@ -53,6 +57,11 @@ def to_poe_query(request: CreateChatCompletionRequest) -> dict[str, Any]:
         if name:
             entry["sender"] = {"name": name}
         messages.append(entry)
+    if default_parameters:
+        for entry in reversed(messages):
+            if entry["role"] == "user":
+                entry["parameters"] = dict(default_parameters)
+                break
     query: dict[str, Any] = {
         "version": PROTOCOL_VERSION,
         "type": "query",

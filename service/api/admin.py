@@ -1,0 +1,271 @@
+"""The admin page (/admin) and its API (/admin/api/*, openapi/admin.yaml).
+
+Exposed on the internet, so: off unless ADMIN_PASSWORD is set (no default password), HTTP
+Basic credentials compared in constant time, repeated failures from one address throttled,
+state-changing requests refused unless they carry a header a cross-site form cannot send and
+(when the browser says) come from our own origin, and no CORS on any admin route.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, raw
+from sanic.response import json as json_response
+
+from service import __version__
+from service.errors import ApiError, InvalidRequest, NotFound, from_poe
+from service.poe.errors import PoeError
+
+bp = Blueprint("admin")
+
+PAGE_DIR = Path(__file__).resolve().parents[2] / "admin"
+_PAGE_FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "admin.js": "text/javascript; charset=utf-8",
+    "admin.css": "text/css; charset=utf-8",
+}
+CSRF_HEADER = "x-requested-with"
+CSRF_VALUE = "poe2openai-admin"
+_FAILURE_LIMIT = 5
+_FAILURE_WINDOW = 300.0
+_SECURITY_HEADERS = {
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+    ),
+}
+
+
+class Unauthorized(ApiError):
+    status = 401
+    type = "invalid_request_error"
+    code = "admin_unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    type = "invalid_request_error"
+    code = "cross_site_request"
+
+
+class LoginThrottle:
+    """Failed logins per client address, in a sliding window (per worker process)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, deque[float]] = {}
+
+    def retry_after(self, address: str) -> int:
+        failures = self._failures.get(address)
+        if not failures:
+            return 0
+        now = time.monotonic()
+        while failures and now - failures[0] > _FAILURE_WINDOW:
+            failures.popleft()
+        if len(failures) < _FAILURE_LIMIT:
+            return 0
+        return int(_FAILURE_WINDOW - (now - failures[0])) + 1
+
+    def failed(self, address: str) -> None:
+        self._failures.setdefault(address, deque()).append(time.monotonic())
+        if len(self._failures) > 10_000:  # bound memory under a spray of addresses
+            self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, address: str) -> None:
+        self._failures.pop(address, None)
+
+
+def _guard(request: Request, changes_state: bool = False) -> None:
+    settings = request.app.ctx.settings
+    if not settings.admin_enabled:
+        raise NotFound(
+            "The admin page is off: set ADMIN_PASSWORD (and optionally "
+            "ADMIN_USERNAME) to turn it on",
+            code="admin_disabled",
+        )
+    throttle: LoginThrottle = request.app.ctx.login_throttle
+    address = request.remote_addr or request.ip or "?"
+    wait = throttle.retry_after(address)
+    if wait:
+        raise ApiError(
+            "Too many failed logins from your address; try again later",
+            status=429,
+            type="rate_limit_error",
+            code="too_many_logins",
+            headers={"retry-after": str(wait)},
+        )
+    user, password = _basic_credentials(request)
+    # Both comparisons always run, on bytes, in constant time.
+    user_ok = hmac.compare_digest(user, settings.admin_username.encode())
+    password_ok = hmac.compare_digest(password, settings.admin_password.get_secret_value().encode())
+    if not (user_ok and password_ok):
+        if user or password:
+            throttle.failed(address)
+        raise Unauthorized(
+            "Admin credentials are missing or wrong",
+            headers={"www-authenticate": 'Basic realm="poe2openai admin", charset="UTF-8"'},
+        )
+    throttle.succeeded(address)
+    if changes_state:
+        if request.headers.get(CSRF_HEADER) != CSRF_VALUE:
+            raise Forbidden(f"State-changing admin requests need `X-Requested-With: {CSRF_VALUE}`")
+        origin = request.headers.get("origin")
+        if origin and urlparse(origin).netloc != request.host:
+            raise Forbidden("Cross-site admin requests are refused")
+
+
+def _basic_credentials(request: Request) -> tuple[bytes, bytes]:
+    scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return b"", b""
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return b"", b""
+    user, _, password = decoded.partition(b":")
+    return user, password
+
+
+def _secured(response: HTTPResponse) -> HTTPResponse:
+    response.headers.update(_SECURITY_HEADERS)
+    return response
+
+
+def _document(state: Any) -> HTTPResponse:
+    body = {"revision": state.revision, "config": state.config, "problem": state.problem}
+    return _secured(json_response(body, headers={"etag": state.revision}))
+
+
+@bp.get("/admin")
+async def page(request: Request) -> HTTPResponse:
+    return await asset(request, "index.html")
+
+
+@bp.get("/admin/<name:str>")
+async def asset(request: Request, name: str) -> HTTPResponse:
+    _guard(request)
+    body = request.app.ctx.admin_page.get(name)
+    if body is None:
+        raise NotFound(f"Invalid URL ({request.method} {request.path})", code="unknown_url")
+    return _secured(raw(body, content_type=_PAGE_FILES[name]))
+
+
+@bp.get("/admin/api/config")
+async def get_config(request: Request) -> HTTPResponse:
+    _guard(request)
+    return _document(request.app.ctx.store.current())
+
+
+@bp.put("/admin/api/config")
+async def put_config(request: Request) -> HTTPResponse:
+    _guard(request, changes_state=True)
+    if_match = request.headers.get("if-match")
+    if not if_match:
+        raise ApiError(
+            "Send the revision you edited as If-Match (the ETag of GET /admin/api/config)",
+            status=428,
+            type="invalid_request_error",
+            code="revision_required",
+        )
+    try:
+        config = json.loads(request.body)
+    except ValueError:
+        raise InvalidRequest("The request body is not valid JSON", code="invalid_json") from None
+    if not isinstance(config, dict):
+        raise InvalidRequest("The configuration must be a JSON object", param="config")
+    return _document(request.app.ctx.store.save(config, if_match))
+
+
+@bp.get("/admin/api/models")
+async def list_admin_models(request: Request) -> HTTPResponse:
+    _guard(request)
+    overlay = request.app.ctx.store.current().overlay
+    catalog = request.app.ctx.catalog
+    try:
+        entries = await catalog.models()
+    except PoeError as exc:
+        raise from_poe(exc) from None
+    data = []
+    for entry in entries:
+        settings = overlay.settings_for(entry.id)
+        model = entry.openai
+        data.append(
+            {
+                "id": entry.id,
+                "source": "poe",
+                "shown": settings.get("enable") is not False,
+                "shown_as": settings.get("mapping") or entry.id,
+                "name": model.get("name"),
+                "owned_by": model.get("owned_by"),
+                "description": model.get("description"),
+                "input_modalities": (model.get("architecture") or {}).get("input_modalities", []),
+                "context_length": model.get("context_length"),
+                "pricing": entry.poe.get("pricing"),
+                "supported_features": model.get("supported_features", []),
+                "settings": settings,
+            }
+        )
+    for custom in overlay.custom:
+        data.append(
+            {
+                "id": custom["id"],
+                "source": "custom",
+                "shown": True,
+                "shown_as": custom["id"],
+                "name": custom.get("display_name"),
+                "owned_by": custom.get("owned_by") or "custom",
+                "settings": {},
+            }
+        )
+    return _secured(json_response({"data": data, "stale": catalog.stale}))
+
+
+@bp.post("/admin/api/models/refresh")
+async def refresh_models(request: Request) -> HTTPResponse:
+    _guard(request, changes_state=True)
+    try:
+        count = await request.app.ctx.catalog.refresh_now()
+    except PoeError as exc:
+        raise from_poe(exc) from None
+    return _secured(json_response({"count": count}))
+
+
+@bp.get("/admin/api/status")
+async def status(request: Request) -> HTTPResponse:
+    _guard(request)
+    settings = request.app.ctx.settings
+    key = settings.poe_api_key.get_secret_value() if settings.poe_api_key else None
+    return _secured(
+        json_response(
+            {
+                "version": __version__,
+                "config_dir": str(settings.config_dir),
+                "overlay_enabled": request.app.ctx.store.current().overlay.enabled,
+                "poe_api_key": mask(key) if key else None,
+            }
+        )
+    )
+
+
+def mask(secret: str) -> str:
+    """Enough of a key to recognise it, never enough to use it."""
+    return f"{secret[:3]}…{secret[-4:]}" if len(secret) > 12 else "…"
+
+
+def load_page() -> dict[str, bytes]:
+    return {
+        name: (PAGE_DIR / name).read_bytes() for name in _PAGE_FILES if (PAGE_DIR / name).exists()
+    }
