@@ -136,7 +136,8 @@ class ModelsConfig(BaseModel):
         bool, Field(description="false turns the whole overlay off (Poe's list is shown as it is).")
     ] = True
     models: Annotated[
-        dict[str, Any] | None | MISSING, Field(description="Settings per Poe model id.")
+        dict[str, ModelSettings | None] | None | MISSING,
+        Field(description="Settings per Poe model id."),
     ] = MISSING
     custom_models: Annotated[
         list[CustomModel] | None | MISSING,
