@@ -25,7 +25,7 @@ class RunningService:
     def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.config_dir = Path(tempfile.mkdtemp(prefix="poe2openai-config-"))
+        self.config_dir = Path(env.get("CONFIG_DIR") or tempfile.mkdtemp(prefix="poe2openai-"))
         self.log_path = Path(tempfile.mkstemp(prefix="poe2openai-", suffix=".log")[1])
         self.env = {
             **os.environ,

@@ -76,15 +76,18 @@ def test_stale_revision_is_refused_and_nothing_written(tmp_path):
     assert yaml.safe_load((tmp_path / "models.yaml").read_text()) == {"models": {}}
 
 
-@pytest.mark.parametrize(("config", "param"), [
-    ({"models": {"a": {"mapping": "same"}, "b": {"mapping": "SAME"}}}, "models.b.mapping"),
-    ({"models": {"a": {"enable": "yes"}}}, "models.a.enable"),
-    ({"models": {"a": {"mapping": "has space"}}}, "models.a.mapping"),
-    ({"models": {"a": {"tools": "sometimes"}}}, "models.a.tools"),
-    ({"custom_models": [{"id": "x"}, {"id": "X"}]}, "custom_models[1].id"),
-    ({"custom_models": [{"created": 1}]}, "custom_models[0].id"),
-    ({"enable": "true"}, "enable"),
-])
+@pytest.mark.parametrize(
+    ("config", "param"),
+    [
+        ({"models": {"a": {"mapping": "same"}, "b": {"mapping": "SAME"}}}, "models.b.mapping"),
+        ({"models": {"a": {"enable": "yes"}}}, "models.a.enable"),
+        ({"models": {"a": {"mapping": "has space"}}}, "models.a.mapping"),
+        ({"models": {"a": {"tools": "sometimes"}}}, "models.a.tools"),
+        ({"custom_models": [{"id": "x"}, {"id": "X"}]}, "custom_models[1].id"),
+        ({"custom_models": [{"created": 1}]}, "custom_models[0].id"),
+        ({"enable": "true"}, "enable"),
+    ],
+)
 def test_validation_names_the_bad_field_and_keeps_the_file(tmp_path, config, param):
     store = make_store(tmp_path)
     with pytest.raises(InvalidRequest) as caught:
@@ -167,11 +170,13 @@ for n in itertools.count():
 
 
 def test_killed_mid_save_leaves_the_old_or_the_new_file(tmp_path):
-    allowed = [{"models": {f"bot-{i}": {"display_name": c * 200} for i in range(300)}}
-               for c in "ab"]
+    allowed = [
+        {"models": {f"bot-{i}": {"display_name": c * 200} for i in range(300)}} for c in "ab"
+    ]
     for round_ in range(15):
-        proc = subprocess.Popen([sys.executable, "-c", SAVER, str(tmp_path)],
-                                stdout=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SAVER, str(tmp_path)], stdout=subprocess.PIPE
+        )
         assert proc.stdout.readline().strip() == b"ready"
         time.sleep(0.05 + (round_ % 5) * 0.013)
         proc.send_signal(signal.SIGKILL)
