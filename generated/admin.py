@@ -30,10 +30,10 @@ class ModelSettings(BaseModel):
     mapping: Annotated[
         str | MISSING,
         Field(
-            description="The name clients see and use instead of Poe's id (case-insensitive).",
+            description="The name clients see and use instead of Poe's id (case-insensitive). Aliases and\ncustom model ids must be unique (a 400 `duplicate_alias` names the second one).\n",
             max_length=200,
             min_length=1,
-            pattern="^\\S+$",
+            pattern="^[A-Za-z0-9._:/@+-]+$",
         ),
     ] = MISSING
     display_name: Annotated[
@@ -64,8 +64,10 @@ class CustomModel(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    id: Annotated[str, Field(max_length=200, min_length=1, pattern="^\\S+$")]
-    created: Annotated[int | MISSING, Field(description="Unix seconds.", ge=0)] = MISSING
+    id: Annotated[str, Field(max_length=200, min_length=1, pattern="^[A-Za-z0-9._:/@+-]+$")]
+    created: Annotated[
+        float | MISSING, Field(description="Unix seconds.", ge=0.0, multiple_of=1.0)
+    ] = MISSING
     owned_by: Annotated[str | MISSING, Field(max_length=200)] = MISSING
     display_name: Annotated[str | MISSING, Field(max_length=200)] = MISSING
 

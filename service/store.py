@@ -33,7 +33,7 @@ FILE_NAME = "models.yaml"
 
 
 class ConfigConflict(ApiError):
-    status = 412
+    status = 409
     type = "invalid_request_error"
     code = "config_changed"
 

@@ -107,7 +107,7 @@ def test_revision_locking(admin):
     assert first.json()["revision"] == revision
     assert save(admin, {"models": {"echobot": {"enable": False}}}, revision).status_code == 200
     stale = save(admin, {"models": {}}, revision)
-    assert stale.status_code == 412
+    assert stale.status_code == 409
     assert stale.json()["error"]["code"] == "config_changed"
     missing = httpx.put(admin.url + "/admin/api/config", auth=AUTH, json={}, headers=CSRF)
     assert missing.status_code == 428

@@ -82,6 +82,7 @@ def test_stale_revision_is_refused_and_nothing_written(tmp_path):
         ({"models": {"a": {"mapping": "same"}, "b": {"mapping": "SAME"}}}, "models.b.mapping"),
         ({"models": {"a": {"enable": "yes"}}}, "models.a.enable"),
         ({"models": {"a": {"mapping": "has space"}}}, "models.a.mapping"),
+        ({"models": {"a": {"mapping": "tab\u180ename"}}}, "models.a.mapping"),
         ({"models": {"a": {"tools": "sometimes"}}}, "models.a.tools"),
         ({"custom_models": [{"id": "x"}, {"id": "X"}]}, "custom_models[1].id"),
         ({"custom_models": [{"created": 1}]}, "custom_models[0].id"),
