@@ -57,6 +57,12 @@ def create_app(settings: Settings | None = None) -> Sanic:
         app.ctx.keepalive = Keepalive(settings.keepalive_interval)
         app.ctx.keepalive.start()
 
+    @app.after_server_start
+    async def _warm_catalog(app: Sanic) -> None:
+        # Chat requests never wait for the model list, but use it (tool mode, declared
+        # parameters): fetch it right away, in the background, so start-up stays fast.
+        app.add_task(app.ctx.catalog.warm(), name="warm_catalog")
+
     @app.after_server_stop
     async def _close_poe(app: Sanic) -> None:
         await app.ctx.keepalive.stop()

@@ -77,23 +77,26 @@ class ModelCatalog:
         assert self._entries is not None
         return self._entries
 
-    async def get(self, name: str) -> ModelEntry | None:
-        """A model by id or display name, case-insensitively (Poe accepts either)."""
-        await self.models()
-        return self._by_name.get(name.lower())
+    async def warm(self) -> None:
+        """Load the list now if possible; a failure is only logged."""
+        try:
+            await self.models()
+        except PoeError as exc:
+            log.warning("Poe model list not loaded at start-up: %s", exc.message)
 
-    def resolve(self, name: str, overlay: Overlay) -> tuple[str, dict[str, Any]]:
+    def resolve(
+        self, name: str, overlay: Overlay
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         """The Poe bot for a requested model name and its settings, from the cached list only
         (a chat request never waits for the list). An alias resolves case-insensitively;
         unknown names pass through: Poe has private bots no list shows, and the bot endpoint
-        accepts display names too."""
+        accepts display names too. Returns (bot, its settings, its Poe list entry or None)."""
         key = name.lower()
-        if overlay.enabled and key in overlay.aliases:
-            bot = overlay.aliases[key]
-        else:
-            entry = self._by_name.get(key)
-            bot = entry.id if entry is not None else name
-        return bot, overlay.settings_for(bot)
+        bot = overlay.aliases.get(key, name) if overlay.enabled else name
+        entry = self._by_name.get(bot.lower())
+        if entry is not None:
+            bot = entry.id
+        return bot, overlay.settings_for(bot), entry.poe if entry is not None else None
 
     async def visible(self, overlay: Overlay) -> list[dict[str, Any]]:
         """What /v1/models shows: hidden models left out, aliases applied, custom appended."""

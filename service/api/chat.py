@@ -73,16 +73,20 @@ def _param_path(data: Any, loc: tuple[Any, ...]) -> str:
 @bp.post("/v1/chat/completions")
 @bp.post("/chat/completions", name="chat_unversioned")
 async def create_chat_completion(request: Request) -> HTTPResponse | None:
+    ctx = request.app.ctx
     key = poe_key(request)
     chat, _ = parse_request(request.body)
-    bot, model_settings = request.app.ctx.catalog.resolve(
-        chat.model, request.app.ctx.store.current().overlay
-    )
-    query = to_poe_query(chat, default_parameters=model_settings.get("parameters"))
+    bot, model_settings, entry = ctx.catalog.resolve(chat.model, ctx.store.current().overlay)
+    attachments = await upload_parts(request, chat, key)
+    plan = to_poe_query(chat, settings=model_settings, entry=entry, attachments=attachments)
     completion_id = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())
-    events = request.app.ctx.poe.stream(bot, query, key)
-    prompt = [m["content"] for m in query["query"]]
+    events = ctx.poe.stream(bot, plan.query, key)
+    translator = AnswerTranslator(
+        reasoning=model_settings.get("reasoning") or "reasoning_content",
+        prompt_tools=plan.prompt_tools,
+        streaming=chat.stream is True,
+    )
     if chat.stream is True:
         options = chat.stream_options
         include_usage = bool(options and options is not MISSING and options.include_usage)
@@ -94,17 +98,17 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
             include_usage=include_usage,
         )
         hold_back = model_settings.get("replace_response") is True
-        await _stream(request, bot, events, writer, prompt if include_usage else None, hold_back)
+        prompt = plan.prompt_texts if include_usage else None
+        await _stream(request, bot, events, translator, writer, prompt, hold_back)
         return None
-    translator = AnswerTranslator()
     try:
         async with aclosing(events):
             async for event in events:
                 translator.feed(event)
     except PoeError as err:
-        raise from_poe(err, chat.model) from None
+        raise from_poe(err, bot) from None
     translator.finish()
-    message = {"role": "assistant", "content": translator.content, "refusal": None}
+    message = translator.message()
     return json_response(
         {
             "id": completion_id,
@@ -112,9 +116,14 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
             "created": created,
             "model": chat.model,
             "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                }
             ],
-            "usage": await tokens.usage(prompt, translator.content),
+            "usage": await tokens.usage(plan.prompt_texts, _said(message)),
         }
     )
 
@@ -123,6 +132,7 @@ async def _stream(
     request: Request,
     bot: str,
     events: Any,
+    translator: AnswerTranslator,
     writer: ChunkWriter,
     prompt: list[str] | None,
     hold_back: bool,
@@ -131,14 +141,14 @@ async def _stream(
     send it once at the end, exactly as the bot left it, for bots that rewrite their answer."""
     keepalive = request.app.ctx.keepalive
     keepalive.writers.add(writer)
-    translator = AnswerTranslator()
     try:
         try:
             async with aclosing(events):
                 async for event in events:
-                    text = translator.feed(event)
-                    if text and not hold_back:
-                        await writer.delta({"content": text})
+                    deltas = translator.feed(event)
+                    if deltas and not hold_back:
+                        for delta in deltas:
+                            await writer.delta(delta)
         except PoeError as err:
             error = from_poe(err, bot)
             if not writer.started:
@@ -146,12 +156,40 @@ async def _stream(
             log.warning("Poe failed mid-answer: %s", err.message)
             await writer.error(error)
             return
-        tail = translator.finish()
+        deltas = translator.finish()
+        message = translator.message() if hold_back or prompt is not None else None
         if hold_back:
-            tail = translator.content
-        if tail:
-            await writer.delta({"content": tail})
-        usage = await tokens.usage(prompt, translator.content) if prompt is not None else None
-        await writer.finish("stop", usage)
+            deltas = _whole_deltas(message)
+        for delta in deltas:
+            await writer.delta(delta)
+        usage = await tokens.usage(prompt, _said(message)) if prompt is not None else None
+        finish = "tool_calls" if translator.native_calls.calls else "stop"
+        await writer.finish(finish, usage)
     finally:
         keepalive.writers.discard(writer)
+
+
+def _whole_deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A held-back answer, sent once: thinking, text, tool calls, images."""
+    deltas: list[dict[str, Any]] = []
+    if message.get("reasoning_content"):
+        deltas.append({"reasoning_content": message["reasoning_content"]})
+    if message.get("content"):
+        deltas.append({"content": message["content"]})
+    for index, call in enumerate(message.get("tool_calls") or []):
+        deltas.append({"tool_calls": [{"index": index, **call}]})
+    if message.get("images"):
+        deltas.append({"images": message["images"]})
+    return deltas
+
+
+def _said(message: dict[str, Any]) -> str:
+    """Everything the bot produced, for the completion token count."""
+    parts = [message.get("reasoning_content") or "", message.get("content") or ""]
+    parts += [c["function"]["arguments"] for c in message.get("tool_calls") or []]
+    return "\n".join(p for p in parts if p)
+
+
+async def upload_parts(request: Request, chat: Any, key: str) -> dict[tuple[int, int], dict]:
+    """Image, audio and file parts uploaded to Poe (cached), by (message, part) index."""
+    return {}

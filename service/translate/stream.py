@@ -1,129 +1,144 @@
 """Poe events -> OpenAI deltas: one state machine for streamed and whole answers.
 
-`AnswerTranslator.feed(event)` returns the content to send for that event ("" when nothing);
-`finish()` returns what is still held back. `content` is the answer as a whole, exactly what
-`fastapi_poe.get_final_response` would return (the last replacement plus the text after it),
-with files as markdown.
+Text goes through three stages: the answer's text (replacements, files: answer_text.py), the
+thinking/answer split (reasoning.py), and, for bots on prompted tools, the tool-call parser
+(prompt_tools.py). Native tool calls arrive in `json` events (tool_calls.py). `feed` returns
+the deltas to stream for an event; `message()` is the whole answer for stream=false, computed
+from the final text so it is exactly what the bot left (replacements applied).
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from service.poe.client import PoeEvent
+from service.translate.answer_text import AnswerText
+from service.translate.prompt_tools import ToolCallParser
+from service.translate.reasoning import ReasoningSplitter
+from service.translate.tool_calls import ToolCalls
 
-# `![alt][ref]`: a bot's reference to a file it sent with `inline_ref`.
-_INLINE_REF = re.compile(r"(!?\[[^\]\n]*\])\[([^\]\n]+)\]")
-# The unfinished start of such a reference at the end of the text received so far.
-_PARTIAL_REF = re.compile(r"!?\[[^\]\n]*(?:\](?:\[[^\]\n]*)?)?\Z")
-# How much text may be held back while a reference might still be completing.
-_MAX_HELD = 512
+Delta = dict[str, Any]
 
 
 class AnswerTranslator:
-    __slots__ = ("_held", "_refs", "_used_refs", "content", "content_type")
+    __slots__ = (
+        "_images_sent",
+        "_prompt_tools",
+        "_reasoning_mode",
+        "_splitter",
+        "_streaming",
+        "_tool_parser",
+        "native_calls",
+        "text",
+    )
 
-    def __init__(self) -> None:
-        self.content = ""  # what the answer says now (replacements applied)
-        self.content_type = "text/markdown"
-        self._refs: dict[str, str] = {}  # inline_ref -> markdown target
-        self._used_refs: set[str] = set()
-        self._held = ""
+    def __init__(
+        self,
+        reasoning: str = "reasoning_content",
+        prompt_tools: list[dict[str, Any]] | None = None,
+        streaming: bool = True,
+    ) -> None:
+        """With streaming=False, `feed` only gathers the answer for `message()`."""
+        self._streaming = streaming
+        self.text = AnswerText()
+        self.native_calls = ToolCalls()
+        self._reasoning_mode = reasoning
+        self._prompt_tools = prompt_tools
+        self._splitter = ReasoningSplitter(reasoning)
+        self._tool_parser = ToolCallParser(prompt_tools) if prompt_tools else None
+        self._images_sent = 0
 
-    def feed(self, event: PoeEvent) -> str:
-        kind, data = event
-        if kind == "text":
-            return self._append(str(data.get("text") or ""))
-        if kind == "replace_response":
-            return self._replace(str(data.get("text") or ""))
-        if kind == "file":
-            return self._file(data)
-        if kind == "json":
-            return self._append(_json_content(data))
-        if kind == "meta":
-            self.content_type = str(data.get("content_type") or self.content_type)
-        # suggested_reply, data and unknown events are not part of the answer.
-        return ""
+    def feed(self, event: PoeEvent) -> list[Delta]:
+        if event.kind == "json":
+            return self._json(event.data)
+        if not self._streaming:
+            self.text.feed(event)
+            return []
+        deltas = self._shape(
+            self._splitter.feed(self.text.feed(event))
+            if event.kind in ("text", "replace_response", "file")
+            else []
+        )
+        if len(self.text.images) > self._images_sent:
+            deltas.append(
+                {"images": [_image(url) for url in self.text.images[self._images_sent :]]}
+            )
+            self._images_sent = len(self.text.images)
+        return deltas
 
-    def finish(self) -> str:
-        """Flush held text and show files the text never referred to."""
-        out = self._flush()
-        for ref, url in self._refs.items():
-            if ref not in self._used_refs:
-                out += self._add(_separated(self.content + out, url))
-        return out
+    def finish(self) -> list[Delta]:
+        if not self._streaming:
+            self.text.finish()
+            return []
+        pieces = self._splitter.feed(self.text.finish()) + self._splitter.finish()
+        deltas = self._shape(pieces)
+        if self._tool_parser is not None:
+            deltas += self._calls(self._tool_parser.finish())
+        return deltas
 
-    def _append(self, text: str) -> str:
-        if not text:
-            return ""
-        if self._refs or self._held:
-            text = self._resolve(self._held + text)
-        return self._add(text)
+    @property
+    def finish_reason(self) -> str:
+        return "tool_calls" if self.native_calls.calls else "stop"
 
-    def _add(self, text: str) -> str:
-        self.content += text
-        return text
+    def message(self) -> dict[str, Any]:
+        """The whole answer as a chat.completion message (after finish())."""
+        whole = AnswerTranslator(self._reasoning_mode, self._prompt_tools)
+        whole.native_calls = self.native_calls  # already accumulated from json events
+        pieces = whole._splitter.feed(self.text.content) + whole._splitter.finish()
+        content, reasoning = [], []
+        for kind, text in pieces:
+            (reasoning if kind == "reasoning" else content).append(text)
+        text = "".join(content)
+        if whole._tool_parser is not None:
+            events = whole._tool_parser.feed(text) + whole._tool_parser.finish()
+            text = "".join(value for kind, value in events if kind == "content")
+            for kind, value in events:
+                if kind == "call":
+                    whole.native_calls.add_whole(value["name"], value["arguments"], value["id"])
+        message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+        if reasoning:
+            message["reasoning_content"] = "".join(reasoning)
+        if whole.native_calls.calls:
+            message["tool_calls"] = whole.native_calls.calls
+            if not text.strip():
+                message["content"] = None
+        if self.text.images:
+            message["images"] = [_image(url) for url in self.text.images]
+        return message
 
-    def _replace(self, text: str) -> str:
-        # Streaming cannot take text back: send only what extends the text already sent, else
-        # start the new version on a new paragraph, so nothing the bot said is lost.
-        self._held = ""  # superseded, never sent
-        sent = self.content
-        new = self._resolve(text) if self._refs else text
-        out = new[len(sent) :] if new.startswith(sent) else ("\n\n" if sent else "") + new
-        self.content = new
-        return out
+    def _json(self, data: dict[str, Any]) -> list[Delta]:
+        deltas: list[Delta] = [{"tool_calls": [d]} for d in self.native_calls.from_poe_chunk(data)]
+        try:
+            content = data["choices"][0]["delta"].get("content")
+        except (KeyError, IndexError, TypeError, AttributeError):
+            content = None
+        if isinstance(content, str) and content:
+            text = self.text.append(content)
+            if self._streaming:
+                deltas = self._shape(self._splitter.feed(text)) + deltas
+        return deltas
 
-    def _file(self, data: dict[str, Any]) -> str:
-        url = str(data.get("url") or "")
-        if not url:
-            return ""
-        name = str(data.get("name") or "file")
-        is_image = str(data.get("content_type") or "").startswith("image/")
-        markdown = f"![{name}]({url})" if is_image else f"[{name}]({url})"
-        ref = data.get("inline_ref")
-        if ref:
-            self._refs[str(ref)] = markdown
-            return ""  # the text will refer to it; finish() shows it if not
-        return self._add(_separated(self.content, markdown))
+    def _shape(self, pieces: list[tuple[str, str]]) -> list[Delta]:
+        deltas: list[Delta] = []
+        for kind, text in pieces:
+            if kind == "reasoning":
+                deltas.append({"reasoning_content": text})
+            elif self._tool_parser is None:
+                deltas.append({"content": text})
+            else:
+                deltas += self._calls(self._tool_parser.feed(text))
+        return deltas
 
-    def _resolve(self, text: str) -> str:
-        """Resolve complete references; hold back a tail that may be one still arriving."""
-        self._held = ""
-        start = len(text) - min(len(text), _MAX_HELD)
-        for complete in _INLINE_REF.finditer(text, start):
-            start = complete.end()  # a finished reference is not the start of another
-        partial = _PARTIAL_REF.search(text, start)
-        if partial:
-            text, self._held = text[: partial.start()], text[partial.start() :]
-        return _INLINE_REF.sub(self._target, text)
-
-    def _target(self, match: re.Match[str]) -> str:
-        ref = match.group(2)
-        markdown = self._refs.get(ref)
-        if markdown is None:
-            return match.group(0)
-        self._used_refs.add(ref)
-        url = markdown[markdown.rindex("(") :]
-        return match.group(1) + url
-
-    def _flush(self) -> str:
-        held, self._held = self._held, ""
-        return self._add(_INLINE_REF.sub(self._target, held)) if held else ""
+    def _calls(self, events: list[tuple[str, Any]]) -> list[Delta]:
+        deltas: list[Delta] = []
+        for kind, value in events:
+            if kind == "content":
+                deltas.append({"content": value})
+            else:
+                delta = self.native_calls.add_whole(value["name"], value["arguments"], value["id"])
+                deltas.append({"tool_calls": [delta]})
+        return deltas
 
 
-def _separated(before: str, markdown: str) -> str:
-    if not before or before.endswith("\n\n"):
-        return markdown
-    return ("\n" if before.endswith("\n") else "\n\n") + markdown
-
-
-def _json_content(data: dict[str, Any]) -> str:
-    """Text inside a `json` event shaped like an OpenAI chunk; tool calls are not text."""
-    try:
-        delta = data["choices"][0]["delta"]
-    except (KeyError, IndexError, TypeError):
-        return ""
-    content = delta.get("content") if isinstance(delta, dict) else None
-    return content if isinstance(content, str) else ""
+def _image(url: str) -> dict[str, Any]:
+    return {"type": "image_url", "image_url": {"url": url}}

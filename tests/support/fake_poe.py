@@ -57,6 +57,11 @@ MODEL_LIST: list[dict[str, Any]] = [
         "pricing": None,
         "reasoning": None,
         "metadata": {"display_name": "EchoBot"},
+        "parameters": [
+            {"name": "web_search", "schema": {"type": "boolean"}},
+            {"name": "reasoning_effort", "schema": {"type": "string"}},
+            {"name": "thinking_budget", "schema": {"type": "integer"}},
+        ],
     },
 ]
 
@@ -131,6 +136,72 @@ class JsonBot(fp.PoeBot):
             "choices": [{"index": 0, "delta": {"content": "Inside json."}, "finish_reason": None}]
         }
         yield ServerSentEvent(event="json", data=json.dumps(chunk))
+
+
+THINKING = "*Thinking...*\n\n> Let me think.\n> Still thinking.\n\nThe answer is 42."
+
+
+class ThinkBot(fp.PoeBot):
+    """Thinks in Poe's blockquote style, streamed in small pieces (splits land anywhere)."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        for start in range(0, len(THINKING), 5):
+            yield fp.PartialResponse(text=THINKING[start : start + 5])
+
+
+def _json_chunk(delta: dict, finish: str | None = None) -> ServerSentEvent:
+    chunk = {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return ServerSentEvent(event="json", data=json.dumps(chunk))
+
+
+class ToolBot(fp.PoeBot):
+    """Native tools: asks for get_weather, then answers from the tool result."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        if request.tool_results:
+            result = request.tool_results[0]
+            yield fp.PartialResponse(
+                text=f"Tool {result.name} said: {result.content} "
+                f"(calls seen: {len(request.tool_calls or [])})"
+            )
+            return
+        names = [t.function.name for t in request.tools or []]
+        assert "get_weather" in names, names
+        yield _json_chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "call_w1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": ""},
+                    }
+                ]
+            }
+        )
+        for fragment in ('{"city": ', '"Paris", ', '"days": 3}'):
+            # Poe repeats id/name on later deltas in some bots: the proxy must not.
+            yield _json_chunk(
+                {"tool_calls": [{"index": 0, "id": "call_w1", "function": {"arguments": fragment}}]}
+            )
+        yield _json_chunk({}, "tool_calls")
+
+
+class PromptToolBot(fp.PoeBot):
+    """A bot without native tools: follows the proxy's tool prompt in plain text."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        conversation = "\n".join(m.content for m in request.query if m.role != "system")
+        if "<tool_result" in conversation:
+            yield fp.PartialResponse(text="It is sunny in Paris.")
+            return
+        assert "<tool_call>" in request.query[0].content  # the instructions came as system text
+        text = (
+            'Let me check.<tool_call>{"name": "get_weather", "arguments": '
+            '{"city": "Paris", "days": "3"}}</tool_call>'
+        )
+        for start in range(0, len(text), 7):
+            yield fp.PartialResponse(text=text[start : start + 7])
 
 
 # Errors a bot reports inside a 200 stream, chosen by the last message.
@@ -210,6 +281,9 @@ class FakePoe:
             FileBot(path="/bot/filebot"),
             JsonBot(path="/bot/jsonbot"),
             ErrorBot(path="/bot/errorbot"),
+            ThinkBot(path="/bot/thinkbot"),
+            ToolBot(path="/bot/toolbot"),
+            PromptToolBot(path="/bot/prompttoolbot"),
         ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 

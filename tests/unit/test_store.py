@@ -174,6 +174,7 @@ def test_killed_mid_save_leaves_the_old_or_the_new_file(tmp_path):
     allowed = [
         {"models": {f"bot-{i}": {"display_name": c * 200} for i in range(300)}} for c in "ab"
     ]
+    (tmp_path / "models.yaml").write_text(yaml.safe_dump(allowed[0], sort_keys=False))
     for round_ in range(15):
         proc = subprocess.Popen(
             [sys.executable, "-c", SAVER, str(tmp_path)], stdout=subprocess.PIPE

@@ -4,13 +4,12 @@ import pytest
 
 from generated.openai import CreateChatCompletionRequest
 from service.errors import InvalidRequest
-from service.translate.request import to_poe_query
+from service.translate.request import to_poe_query, tool_mode
 
 
-def query(**body):
-    return to_poe_query(
-        CreateChatCompletionRequest.model_validate({"model": "m", **body}, strict=True)
-    )
+def query(settings=None, entry=None, **body):
+    request = CreateChatCompletionRequest.model_validate({"model": "m", **body}, strict=True)
+    return to_poe_query(request, settings=settings, entry=entry).query
 
 
 def test_roles_merge_and_params():
@@ -65,3 +64,87 @@ def test_non_text_part_is_refused_with_its_path():
             ]
         )
     assert caught.value.param == "messages[1].content[1]"
+
+
+TOOL = {"type": "function", "function": {"name": "f"}}
+
+
+def test_tool_mode_defaults():
+    assert tool_mode({}, None) == "native"  # a private bot: the protocol's own way
+    assert tool_mode({}, {"supported_features": ["tools"]}) == "native"
+    assert tool_mode({}, {"supported_features": []}) == "prompt"
+    assert tool_mode({"tools": "off"}, {"supported_features": ["tools"]}) == "off"
+
+
+def test_native_tools_are_filled_in():
+    q = query(messages=[{"role": "user", "content": "x"}], tools=[TOOL])
+    assert q["tools"] == [
+        {
+            "type": "function",
+            "function": {
+                "name": "f",
+                "description": "",
+                "parameters": {"type": "object", "properties": {}, "required": []},
+            },
+        }
+    ]
+
+
+def test_latest_round_goes_to_the_top_level_and_older_rounds_stay_as_text():
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "old result"},
+        {"role": "assistant", "content": "done"},
+        {"role": "user", "content": "again"},
+        {"role": "assistant", "content": None, "tool_calls": [{**call, "id": "c2"}]},
+        {"role": "tool", "tool_call_id": "c2", "content": [{"type": "text", "text": "new"}]},
+    ]
+    q = query(messages=messages, tools=[TOOL])
+    assert q["tool_calls"] == [{**call, "id": "c2"}]
+    assert q["tool_results"] == [
+        {"role": "tool", "name": "f", "tool_call_id": "c2", "content": "new"}
+    ]
+    text = "\n".join(m["content"] for m in q["query"])
+    assert "old result" in text and "c1" in text
+    assert [m["role"] for m in q["query"]] == ["user", "bot", "user", "bot", "user"]
+
+
+def test_prompted_tools_become_instructions():
+    plan = to_poe_query(
+        CreateChatCompletionRequest.model_validate(
+            {
+                "model": "m",
+                "messages": [
+                    {"role": "system", "content": "Be nice."},
+                    {"role": "user", "content": "x"},
+                ],
+                "tools": [TOOL],
+            },
+            strict=True,
+        ),
+        settings={"tools": "prompt"},
+    )
+    assert plan.prompt_tools == [TOOL]
+    system = plan.query["query"][0]
+    assert system["role"] == "system" and system["content"].startswith("Be nice.")
+    assert "<tool_call>" in system["content"] and "tools" not in plan.query
+
+
+def test_parameters_only_declared_ones_pass():
+    entry = {"parameters": [{"name": "web_search"}, {"name": "thinking_budget"}]}
+    q = query(
+        messages=[{"role": "user", "content": "x"}],
+        entry=entry,
+        settings={"parameters": {"web_search": False, "aspect": "1:1"}},
+        web_search=True,
+        thinking={"budget_tokens": 100},
+        unknown=1,
+        reasoning_effort="low",
+    )
+    assert q["query"][-1]["parameters"] == {
+        "web_search": True,
+        "aspect": "1:1",
+        "thinking_budget": 100,
+    }

@@ -4,14 +4,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.poe.client import PoeEvent
-from service.translate.stream import AnswerTranslator
+from service.translate.answer_text import AnswerText
 
 CAT = "https://pfst.cf2.poecdn.net/base/image/cat.png"
 
 
 def run(events: list[tuple[str, dict]]) -> tuple[str, str]:
     """(what a stream sends, the whole answer)"""
-    translator = AnswerTranslator()
+    translator = AnswerText()
     sent = "".join(translator.feed(PoeEvent(kind, data)) for kind, data in events)
     sent += translator.finish()
     return sent, translator.content
@@ -51,7 +51,7 @@ def test_events_that_are_not_the_answer_never_leak():
         ("unknown_future_event", {"text": "no"}),
         text("b"),
     ]
-    translator = AnswerTranslator()
+    translator = AnswerText()
     assert "".join(translator.feed(PoeEvent(*e)) for e in events) == "ab"
     assert translator.content_type == "text/plain"
 
@@ -100,7 +100,8 @@ def test_unreferenced_inline_file_is_still_shown():
     assert sent == whole
 
 
-def test_json_chunk_content_is_carried_and_tool_calls_are_not_text():
-    chunk = {"choices": [{"index": 0, "delta": {"content": "hi"}}]}
-    tools = {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0}]}}]}
-    assert run([("json", chunk), ("json", tools), ("json", {"odd": True})]) == ("hi", "hi")
+def test_images_are_listed():
+    translator = AnswerText()
+    translator.feed(PoeEvent("file", {"url": CAT, "content_type": "image/png", "name": "c"}))
+    translator.feed(PoeEvent("file", {"url": "u", "content_type": "text/plain", "name": "t"}))
+    assert translator.images == [CAT]
