@@ -84,3 +84,21 @@ def test_rate_limit_before_stream_is_429(run_sdk, mode):
     error = run_sdk("errorbot", "rate", *mode)["error"]
     assert (error["name"], error["status"]) == ("RateLimitError", 429)
     assert "rate limit" in error["message"]
+
+
+@pytest.mark.parametrize("model", ["toolbot", "prompttoolbot"])
+def test_tool_stream_is_accepted_by_the_stream_helper(run_sdk, service, model):
+    if model == "prompttoolbot":
+        (service.config_dir / "models.yaml").write_text(
+            "models: {prompttoolbot: {tools: prompt}}\n"
+        )
+    try:
+        out = run_sdk(model, "Weather in Paris?", "--tools")
+    finally:
+        (service.config_dir / "models.yaml").unlink(missing_ok=True)
+    assert "error" not in out, out
+    assert out["finishReason"] == "tool_calls"
+    (call,) = out["toolCalls"]
+    assert call["type"] == "function" and call["function"]["name"] == "get_weather"
+    assert call["id"].startswith("call_")
+    assert json.loads(call["function"]["arguments"]) == {"city": "Paris", "days": 3}

@@ -1,13 +1,14 @@
 // Streams one chat completion through poe2openai with the official openai SDK and prints
 // one JSON line, for tests/e2e/test_node_sdk.py to assert on.
 //
-//   node stream.mjs <baseURL> <model> <message> [--usage] [--create]
+//   node stream.mjs <baseURL> <model> <message> [--usage] [--create] [--tools]
 //
 // Arguments fall back to OPENAI_BASE_URL, MODEL and MESSAGE. By default it uses the
 // `chat.completions.stream()` helper (ChatCompletionStream), which throws on a missing role or
 // finish_reason. `--create` iterates `chat.completions.create({stream: true})` instead and also
 // reports how many chunks carried a role and a finish_reason (the helper hides repeats).
-// `--usage` asks for `stream_options: {include_usage: true}`.
+// `--usage` asks for `stream_options: {include_usage: true}`; `--tools` offers a get_weather
+// function and reports the tool calls of the final message.
 // SDK errors are printed as {error: {name, status, message}} with exit code 0.
 import OpenAI from "openai";
 
@@ -20,6 +21,9 @@ const params = {
   model,
   messages: [{ role: "user", content: message }],
   ...(flags.has("--usage") && { stream_options: { include_usage: true } }),
+  ...(flags.has("--tools") && {
+    tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" }, days: { type: "integer" } } } } }],
+  }),
 };
 
 async function viaHelper() {
@@ -34,6 +38,7 @@ async function viaHelper() {
     role: choice.message.role,
     deltas,
     usage: completion.usage ?? null,
+    toolCalls: choice.message.tool_calls ?? null,
   };
 }
 
