@@ -84,6 +84,57 @@ async def json_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
     yield "suggested_reply", {"text": "What else?"}
 
 
+async def thinking_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Thinks first, the way Poe's reasoning models stream it (a quoted block)."""
+    text = (
+        "*Thinking...*\n\n> The user said something.\n> A short answer will do.\n\n"
+        f"You said: {_last_user_text(query)}"
+    )
+    for start in range(0, len(text), 8):
+        await asyncio.sleep(0.02)
+        yield "text", {"text": text[start : start + 8]}
+
+
+async def tools_bot(query: dict[str, Any]) -> AsyncIterator[Event]:
+    """Native tool calling: calls the first tool offered, then answers from its result."""
+    results = query.get("tool_results") or []
+    if results:
+        yield "text", {"text": f"The tool answered: {results[0].get('content')}"}
+        return
+    tools = query.get("tools") or []
+    if not tools:
+        yield "text", {"text": "Offer me a tool (`tools`) and I will call it."}
+        return
+    function = tools[0]["function"]
+    properties = (function.get("parameters") or {}).get("properties") or {}
+    arguments = json.dumps(
+        {
+            name: "demo"
+            for name, schema in properties.items()
+            if (schema or {}).get("type") == "string"
+        }
+    )
+    call = {
+        "index": 0,
+        "id": "call_demo1",
+        "type": "function",
+        "function": {"name": function["name"], "arguments": ""},
+    }
+    yield "json", {"choices": [{"index": 0, "delta": {"tool_calls": [call]}}]}
+    yield (
+        "json",
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"tool_calls": [{"index": 0, "function": {"arguments": arguments}}]},
+                }
+            ]
+        },
+    )
+    yield "json", {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+
+
 BOTS: dict[str, tuple[Bot, str]] = {
     "echo": (echo_bot, "Repeats your last message."),
     "stream": (stream_bot, "Streams its answer word by word."),
@@ -91,6 +142,8 @@ BOTS: dict[str, tuple[Bot, str]] = {
     "image": (file_bot, "Answers with an image file (file event + inline reference)."),
     "error": (error_bot, "Fails mid-answer (error event)."),
     "json": (json_bot, "Answers inside a json event, with suggested replies and data events."),
+    "thinking": (thinking_bot, "Thinks before answering (reasoning_content)."),
+    "tools": (tools_bot, "Calls the first tool you offer, then answers from its result."),
 }
 
 _SQUARE_SVG = (
@@ -112,7 +165,7 @@ def _model_entry(name: str, description: str) -> dict[str, Any]:
             "output_modalities": ["text"],
             "modality": "text->text",
         },
-        "supported_features": [],
+        "supported_features": ["tools"] if name == "tools" else [],
         "pricing": None,
         "context_window": {"context_length": 8192, "max_output_tokens": 1024},
         "context_length": 8192,

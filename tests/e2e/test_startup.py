@@ -61,7 +61,7 @@ def test_demo_mode_serves_its_bots_without_network(start_service):
     running = start_service({"POE_BASE_URL": "http://127.0.0.1:9"}, args=("--demo",))
     models = httpx.get(running.url + "/v1/models").json()["data"]
     ids = {m["id"] for m in models}
-    assert {"echo", "stream", "replace", "image", "error", "json"} <= ids
+    assert {"echo", "stream", "replace", "image", "error", "json", "thinking", "tools"} <= ids
     assert all(m["created"] < 10**11 for m in models)
 
     client = openai.OpenAI(base_url=running.url + "/v1", api_key="any-token", max_retries=0)
@@ -85,3 +85,45 @@ def test_demo_mode_serves_its_bots_without_network(start_service):
         assert stream.get_final_completion().choices[0].message.content.startswith("You said: hi.")
     with pytest.raises(openai.APIError, match="failed on purpose"):
         ask("error")
+    thought = (
+        client.chat.completions.create(
+            model="thinking", messages=[{"role": "user", "content": "hi"}]
+        )
+        .choices[0]
+        .message
+    )
+    assert thought.content == "You said: hi"
+    assert thought.model_extra["reasoning_content"].startswith("The user said something.")
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "lookup",
+                "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+            },
+        }
+    ]
+    first = client.chat.completions.create(
+        model="tools", tools=tools, messages=[{"role": "user", "content": "look it up"}]
+    ).choices[0]
+    assert first.finish_reason == "tool_calls"
+    call = first.message.tool_calls[0]
+    assert (call.function.name, call.function.arguments) == ("lookup", '{"q": "demo"}')
+    second = client.chat.completions.create(
+        model="tools",
+        tools=tools,
+        messages=[
+            {"role": "user", "content": "look it up"},
+            first.message.model_dump(exclude_none=True),
+            {"role": "tool", "tool_call_id": call.id, "content": "42"},
+        ],
+    )
+    assert second.choices[0].message.content == "The tool answered: 42"
+    image = (
+        client.chat.completions.create(
+            model="image", messages=[{"role": "user", "content": "draw"}]
+        )
+        .choices[0]
+        .message
+    )
+    assert image.model_extra["images"][0]["image_url"]["url"].endswith("/files/square.svg")
