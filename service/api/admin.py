@@ -200,13 +200,14 @@ async def list_admin_models(request: Request) -> HTTPResponse:
         raise from_poe(exc) from None
     data = []
     for entry in entries:
-        settings = overlay.settings_for(entry.id)
+        # The saved settings even while the overlay is off; `shown` is what /v1/models does.
+        settings = overlay.settings.get(entry.id.lower(), {})
         model = entry.openai
         data.append(
             {
                 "id": entry.id,
                 "source": "poe",
-                "shown": settings.get("enable") is not False,
+                "shown": not overlay.enabled or settings.get("enable") is not False,
                 "shown_as": settings.get("mapping") or entry.id,
                 "name": model.get("name"),
                 "owned_by": model.get("owned_by"),
@@ -223,7 +224,7 @@ async def list_admin_models(request: Request) -> HTTPResponse:
             {
                 "id": custom["id"],
                 "source": "custom",
-                "shown": True,
+                "shown": overlay.enabled,
                 "shown_as": custom["id"],
                 "name": custom.get("display_name"),
                 "owned_by": custom.get("owned_by") or "custom",

@@ -103,8 +103,9 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
         return None
     try:
         async with aclosing(events):
-            async for event in events:
-                translator.feed(event)
+            async for batch in events:
+                for event in batch:
+                    translator.feed(event)
     except PoeError as err:
         raise from_poe(err, bot) from None
     translator.finish()
@@ -144,11 +145,10 @@ async def _stream(
     try:
         try:
             async with aclosing(events):
-                async for event in events:
-                    deltas = translator.feed(event)
+                async for batch in events:
+                    deltas = [d for event in batch for d in translator.feed(event)]
                     if deltas and not hold_back:
-                        for delta in deltas:
-                            await writer.delta(delta)
+                        await writer.deltas(deltas)  # one write per network read
         except PoeError as err:
             error = from_poe(err, bot)
             if not writer.started:
@@ -160,8 +160,8 @@ async def _stream(
         message = translator.message() if hold_back or prompt is not None else None
         if hold_back:
             deltas = _whole_deltas(message)
-        for delta in deltas:
-            await writer.delta(delta)
+        if deltas:
+            await writer.deltas(deltas)
         usage = await tokens.usage(prompt, _said(message)) if prompt is not None else None
         finish = "tool_calls" if translator.native_calls.calls else "stop"
         await writer.finish(finish, usage)

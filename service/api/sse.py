@@ -93,8 +93,9 @@ class ChunkWriter:
             self._prefix + (body + self._open_finish + reason + "}]" + self._close_usage).encode()
         )
 
-    async def delta(self, delta: dict[str, Any]) -> None:
-        await self._send(self._frame(delta))
+    async def deltas(self, deltas: list[dict[str, Any]]) -> None:
+        """One chunk per delta, written at once."""
+        await self._send(b"".join([self._frame(delta) for delta in deltas]))
 
     async def finish(self, reason: str, usage: dict[str, int] | None) -> None:
         frames = self._frame({}, reason)

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
+from http.cookiejar import CookieJar
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
@@ -47,6 +48,9 @@ class PoeClient:
         )
         self.http = httpx.AsyncClient(
             transport=transport or AiohttpTransport(limits=limits, trust_env=True),
+            # One client serves every user's key: never carry a cookie from one to another
+            # (and skip the cookie work on every response).
+            cookies=_NoCookies(),
             timeout=httpx.Timeout(settings.poe_idle_timeout, connect=settings.poe_connect_timeout),
             headers={"user-agent": "poe2openai"},
             follow_redirects=False,
@@ -78,17 +82,18 @@ class PoeClient:
             ) from exc
         return data
 
-    async def stream(self, bot: str, query: dict, api_key: str) -> AsyncIterator[PoeEvent]:
-        """The bot's answer as events (`done` and `error` are not yielded: the stream ends, or
-        PoeError is raised). Transient failures are retried, with backoff, only while nothing
-        but `meta` has arrived, so a caller never sees an answer twice."""
+    async def stream(self, bot: str, query: dict, api_key: str) -> AsyncIterator[list[PoeEvent]]:
+        """The bot's answer as batches of events, one batch per network read, so a caller can
+        answer a read with one write (`done` and `error` are not yielded: the stream ends, or
+        PoeError is raised after the events before it). Transient failures are retried, with
+        backoff, only while nothing but `meta` has arrived: a caller never sees text twice."""
         attempt = 0
         while True:
             delivered = False
             try:
-                async for event in self._attempt(bot, query, api_key):
+                async for batch in self._attempt(bot, query, api_key):
                     delivered = True
-                    yield event
+                    yield batch
                 return
             except PoeError as err:
                 if delivered or attempt >= self.settings.poe_retries or not _worth_retrying(err):
@@ -99,7 +104,7 @@ class PoeClient:
                 )
             await asyncio.sleep(min(0.25 * 2**attempt, 4.0))
 
-    async def _attempt(self, bot: str, query: dict, api_key: str) -> AsyncIterator[PoeEvent]:
+    async def _attempt(self, bot: str, query: dict, api_key: str) -> AsyncIterator[list[PoeEvent]]:
         settings = self.settings
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -137,20 +142,30 @@ class PoeClient:
                         chunk = await anext(chunks)
                 except StopAsyncIteration:
                     break
+                batch: list[PoeEvent] = []
+                end: PoeError | bool = False  # True after `done`, the error after `error`
                 for name, data in parser.feed(chunk):
                     event = _decode(name, data)
                     if event.kind == "done":
-                        return
+                        end = True
+                        break
                     if event.kind == "error":
-                        raise from_error_event(event.data)
-                    if event.kind == "meta" and meta is None and deadline != total_deadline:
-                        meta = event
-                        continue
-                    if deadline != total_deadline:
+                        end = from_error_event(event.data)
+                        break
+                    if deadline != total_deadline:  # nothing but meta so far
+                        if event.kind == "meta" and meta is None:
+                            meta = event
+                            continue
                         deadline = total_deadline
                         if meta is not None:
-                            yield meta
-                    yield event
+                            batch.append(meta)
+                    batch.append(event)
+                if batch:
+                    yield batch
+                if end is True:
+                    return
+                if end:
+                    raise end
             raise PoeError(PoeFailure.UPSTREAM, "Poe's answer ended before it was complete")
         except TimeoutError:
             if deadline == total_deadline:
@@ -173,6 +188,14 @@ class PoeClient:
             ) from exc
         finally:
             await response.aclose()
+
+
+class _NoCookies(CookieJar):
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
 
 
 class PoeEvent(NamedTuple):

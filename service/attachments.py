@@ -1,0 +1,655 @@
+"""OpenAI content parts (images, audio, files) -> Poe attachments, uploading only what must be.
+
+- `image_url` with an http(s) URL: a Poe CDN URL is attached as it is; any other URL is fetched
+  by Poe itself (upload by `download_url`), cached by URL.
+- a base64 `data:` URL, `input_audio`, or `file.file_data`: decoded here, uploaded as bytes,
+  cached by the SHA-256 of the bytes. `file.file_id` is only accepted when it is an http(s) URL.
+
+Accepted types (anything else is a 400 naming the part): images png, jpeg, gif, webp, heic,
+heif; pdf; text (plain, markdown, csv, json; any other `text/*` and a few text-like application
+types such as yaml, xml or javascript are sent as text/plain); audio wav, mpeg (mp3), ogg, webm,
+mp4 (m4a), aac, flac; video mp4, webm. A part without a type (`data:;base64,`, octet-stream,
+or raw base64 in a file part) gets one from its file name, its first bytes, or, when it decodes
+as UTF-8, text/plain.
+
+The upload cache is shared by every user of the service: a hit needs the very same bytes (or
+URL), so it hands out nothing the caller did not already have. The cache file holds digests and
+Poe CDN URLs only, never a client's URL or a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import mimetypes
+import os
+import re
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from service.errors import InvalidRequest
+from service.poe.upload import upload_bytes, upload_url
+from service.store import write_atomically
+
+log = logging.getLogger("poe2openai.attachments")
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_TIMEOUT = 60.0
+
+# Accepted MIME type -> extension for a made-up file name.
+_TYPES = {
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/heic": "heic",
+    "image/heif": "heif",
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+    "text/markdown": "md",
+    "text/csv": "csv",
+    "application/json": "json",
+    "audio/wav": "wav",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "audio/webm": "webm",
+    "audio/mp4": "m4a",
+    "audio/aac": "aac",
+    "audio/flac": "flac",
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+}
+_ALIASES = {
+    "image/jpg": "image/jpeg",
+    "image/pjpeg": "image/jpeg",
+    "application/x-pdf": "application/pdf",
+    "text/x-markdown": "text/markdown",
+    "audio/x-wav": "audio/wav",
+    "audio/wave": "audio/wav",
+    "audio/vnd.wave": "audio/wav",
+    "audio/mp3": "audio/mpeg",
+    "audio/x-mp3": "audio/mpeg",
+    "audio/opus": "audio/ogg",
+    "audio/m4a": "audio/mp4",
+    "audio/x-m4a": "audio/mp4",
+    "audio/x-aac": "audio/aac",
+    "audio/x-flac": "audio/flac",
+}
+_TEXT_LIKE = {
+    "application/xml",
+    "application/yaml",
+    "application/x-yaml",
+    "application/toml",
+    "application/javascript",
+    "application/x-javascript",
+    "application/typescript",
+    "application/x-sh",
+    "application/sql",
+}
+_EXTENSION_TYPES = {ext: mime for mime, ext in _TYPES.items() if not mime.startswith("video/")}
+_EXTENSION_TYPES.update(
+    jpeg="image/jpeg",
+    markdown="text/markdown",
+    mp4="video/mp4",
+    webm="video/webm",
+    oga="audio/ogg",
+    opus="audio/ogg",
+)
+# OpenAI's input_audio `format` -> MIME type.
+_AUDIO_FORMATS = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "mpeg": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",
+    "webm": "audio/webm",
+    "m4a": "audio/mp4",
+    "mp4": "audio/mp4",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+}
+_POE_CDN = ".poecdn.net"
+_OCTET_STREAM = "application/octet-stream"
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f"\\]')
+# Decoding and hashing a few MB takes milliseconds: above this, do it off the event loop.
+_OFF_LOOP_BYTES = 256 * 1024
+
+
+class DecodedFile(NamedTuple):
+    data: bytes
+    mime: str
+    filename: str
+
+
+# -- decoding ---------------------------------------------------------------------------------
+
+
+def parse_data_uri(uri: str, max_bytes: int, param: str) -> tuple[bytes, str]:
+    """`data:<type>;base64,<data>` -> (bytes, MIME type), or InvalidRequest naming `param`."""
+    return _parse_data_uri(uri, max_bytes, param, None)
+
+
+def decode_input_audio(audio: Mapping[str, Any], max_bytes: int, param: str) -> DecodedFile:
+    """An `input_audio` object ({data, format}); `param` names the part (`...content[j]`)."""
+    fmt = str(audio.get("format") or "").strip().lower()
+    mime = _AUDIO_FORMATS.get(fmt)
+    if mime is None:
+        raise InvalidRequest(
+            f"Audio format `{fmt}` is not supported: use one of {', '.join(_AUDIO_FORMATS)}",
+            param=f"{param}.input_audio.format",
+            code="unsupported_file_type",
+        )
+    text = audio.get("data")
+    where = f"{param}.input_audio.data"
+    if not isinstance(text, str):
+        raise InvalidRequest("`data` must be a base64 string", param=where)
+    if text.startswith("data:"):
+        data, _ = parse_data_uri(text, max_bytes, where)
+    else:
+        data = _decode_base64(text, max_bytes, where)
+    return DecodedFile(data, mime, default_filename(mime))
+
+
+def decode_file(file: Mapping[str, Any], max_bytes: int, param: str) -> DecodedFile:
+    """A `file` object ({file_data, filename}); `param` names the part (`...content[j]`).
+    `file_id` (OpenAI's Files API) cannot be honoured: 400."""
+    name = clean_filename(file.get("filename"))
+    text = file.get("file_data")
+    if not isinstance(text, str) or not text:
+        if file.get("file_id"):
+            raise InvalidRequest(
+                "File ids from OpenAI's Files API are not supported: send the file inline as "
+                "`file_data` (a base64 data URL), or give an http(s) URL as `file_id`",
+                param=f"{param}.file.file_id",
+                code="unsupported_content",
+            )
+        raise InvalidRequest("A file part needs `file_data`", param=f"{param}.file")
+    where = f"{param}.file.file_data"
+    if text.startswith("data:"):
+        data, mime = _parse_data_uri(text, max_bytes, where, name)
+    else:
+        data = _decode_base64(text, max_bytes, where)
+        mime = _guess_type(data, name, where)
+    return DecodedFile(data, mime, name or default_filename(mime))
+
+
+def clean_filename(name: object) -> str | None:
+    """A name safe for a multipart header: no folders, no control characters, not too long."""
+    if not isinstance(name, str):
+        return None
+    name = _UNSAFE_NAME.sub("", name.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = stem[: 190 - len(ext)] + dot + ext if dot and len(ext) <= 10 else name[:200]
+    return name or None
+
+
+def _parse_data_uri(uri: str, max_bytes: int, param: str, name: str | None) -> tuple[bytes, str]:
+    if uri[:5].lower() != "data:":
+        raise InvalidRequest("Expected a base64 data URL (`data:<type>;base64,...`)", param=param)
+    comma = uri.find(",", 5, 1024)
+    if comma < 0:
+        raise InvalidRequest("This data URL has no `,` before its data", param=param)
+    mime, *flags = (p.strip().lower() for p in uri[5:comma].split(";"))
+    if "base64" not in flags:
+        raise InvalidRequest(
+            "Only base64 data URLs are supported: `data:<type>;base64,<data>`",
+            param=param,
+            code="invalid_base64",
+        )
+    declared = _declared_type(mime, param)
+    data = _decode_base64(uri[comma + 1 :], max_bytes, param)
+    return data, declared or _guess_type(data, name, param)
+
+
+def _decode_base64(text: str, max_bytes: int, param: str) -> bytes:
+    # 4 characters per 3 bytes; the slack covers line breaks some encoders add.
+    if len(text) > (max_bytes // 3 + 1) * 4 * 1.05 + 64:
+        raise _too_large(len(text) * 3 // 4, max_bytes, param)
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        # Lenient second try: line breaks, URL-safe alphabet, missing padding.
+        cleaned = "".join(text.split()).translate({ord("-"): "+", ord("_"): "/"})
+        try:
+            data = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidRequest(
+                "This is not valid base64", param=param, code="invalid_base64"
+            ) from None
+    if not data:
+        raise InvalidRequest("The file is empty", param=param)
+    if len(data) > max_bytes:
+        raise _too_large(len(data), max_bytes, param)
+    return data
+
+
+def _too_large(size: int, limit: int, param: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"The file is {_mib(size)} once decoded; the limit is {_mib(limit)}",
+        param=param,
+        code="file_too_large",
+    )
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1048576:.1f} MiB" if size >= 104858 else f"{size} bytes"
+
+
+def _normalize(mime: str) -> str:
+    mime = mime.split(";", 1)[0].strip().lower()
+    mime = _ALIASES.get(mime, mime)
+    if mime not in _TYPES and (mime.startswith("text/") or mime in _TEXT_LIKE):
+        return "text/plain"
+    return mime
+
+
+def _declared_type(mime: str, param: str) -> str | None:
+    """The accepted type a client declared; None when it declared none (or octet-stream)."""
+    normalized = _normalize(mime)
+    if not normalized or normalized == _OCTET_STREAM:
+        return None
+    if normalized not in _TYPES:
+        raise _unsupported(mime, param)
+    return normalized
+
+
+def _guess_type(data: bytes, name: str | None, param: str) -> str:
+    by_name = _type_from_name(name)
+    if by_name in _TYPES:
+        return by_name
+    sniffed = _sniff(data)
+    if sniffed:
+        return sniffed
+    with contextlib.suppress(UnicodeDecodeError):
+        data.decode("utf-8")
+        return "text/plain"
+    if by_name:
+        raise _unsupported(by_name, param)
+    raise InvalidRequest(
+        "Cannot tell this file's type: use a data URL with a MIME type, or a file name",
+        param=param,
+        code="unsupported_file_type",
+    )
+
+
+def default_filename(mime: str) -> str:
+    """`image.png`, `audio.mp3`, `file.pdf`: for a part that came without a name."""
+    stem = (
+        "image" if mime.startswith("image/") else "audio" if mime.startswith("audio/") else "file"
+    )
+    return f"{stem}.{_TYPES.get(mime, 'bin')}"
+
+
+def _unsupported(mime: str, param: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"Files of type `{mime}` are not supported: send an image (png, jpeg, gif, webp, "
+        "heic), a pdf, text, audio (wav, mp3, ogg, webm, m4a, aac, flac) or video (mp4, webm)",
+        param=param,
+        code="unsupported_file_type",
+    )
+
+
+def _type_from_name(name: str | None) -> str | None:
+    if not name or "." not in name:
+        return None
+    ext = name.rsplit(".", 1)[1].lower()
+    if ext in _EXTENSION_TYPES:
+        return _EXTENSION_TYPES[ext]
+    guessed = mimetypes.guess_type(f"x.{ext}", strict=False)[0]
+    return _normalize(guessed) if guessed else None
+
+
+def _sniff(data: bytes) -> str | None:
+    head = data[:16]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head.startswith(b"RIFF") and head[8:12] in (b"WEBP", b"WAVE"):
+        return "image/webp" if head[8:12] == b"WEBP" else "audio/wav"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head.startswith(b"ID3") or head[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "audio/mpeg"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"hevc", b"mif1", b"msf1"):
+            return "image/heic"
+        return "audio/mp4" if brand.startswith(b"M4A") else "video/mp4"
+    return None
+
+
+# -- the cache --------------------------------------------------------------------------------
+
+
+class UploadCache:
+    """Poe attachments by key (`sha256:<hex>` of the bytes, `url:<sha256 of the URL>`), at most
+    `max_entries` (the oldest go first), each for at most `max_age` seconds; persisted to
+    `path` (JSON) within `save_delay` seconds of a new entry, so a restart does not upload the
+    same file again. Concurrent requests for one key share one upload; a failed upload is not
+    cached and fails every request that waited for it."""
+
+    def __init__(
+        self,
+        path: Path | None = None,
+        *,
+        max_entries: int = 2000,
+        max_age: float = 24 * 3600,
+        save_delay: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = path
+        self.max_entries = max_entries
+        self.max_age = max_age
+        self.save_delay = save_delay
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, dict[str, str]]] = OrderedDict()
+        self._pending: dict[str, asyncio.Task[dict[str, str]]] = {}
+        self._saver: asyncio.Task[None] | None = None
+        self._saver_writing = False
+        self._save_lock = asyncio.Lock()
+        self._dirty = False
+        if path is not None:
+            self._adopt(_read_entries(path))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: str) -> dict[str, str] | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if self._clock() - entry[0] > self.max_age:
+            del self._entries[key]
+            return None
+        return dict(entry[1])
+
+    def put(self, key: str, attachment: Mapping[str, str]) -> None:
+        self._entries.pop(key, None)
+        self._entries[key] = (self._clock(), dict(attachment))
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        self._dirty = True
+        self._schedule_save()
+
+    async def get_or_upload(
+        self, key: str, upload: Callable[[], Awaitable[dict[str, str]]]
+    ) -> dict[str, str]:
+        hit = self.get(key)
+        if hit is not None:
+            return hit
+        task = self._pending.get(key)
+        if task is None:
+            # A task of its own: a caller that goes away does not cancel it for the others.
+            task = asyncio.get_running_loop().create_task(self._fill(key, upload))
+            self._pending[key] = task
+            task.add_done_callback(lambda done: self._settled(key, done))
+        return dict(await asyncio.shield(task))
+
+    async def flush(self) -> None:
+        """Write what is not on disk yet, now (at shutdown, or in tests)."""
+        saver = self._saver
+        if saver is not None and not saver.done():
+            if not self._saver_writing:
+                saver.cancel()
+            await asyncio.wait([saver])
+        await self._save_now()
+
+    async def _fill(self, key: str, upload: Callable[[], Awaitable[dict[str, str]]]) -> dict:
+        attachment = await upload()
+        self.put(key, attachment)
+        return attachment
+
+    def _settled(self, key: str, task: asyncio.Task) -> None:
+        if self._pending.get(key) is task:
+            del self._pending[key]
+        if not task.cancelled():
+            task.exception()  # retrieved, even when every waiter has gone
+
+    def _schedule_save(self) -> None:
+        if self.path is None or (self._saver is not None and not self._saver.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: flush() will write
+        self._saver = loop.create_task(self._save_later())
+
+    async def _save_later(self) -> None:
+        await asyncio.sleep(self.save_delay)
+        self._saver_writing = True
+        try:
+            await self._save_now()
+        finally:
+            self._saver_writing = False
+
+    async def _save_now(self) -> None:
+        async with self._save_lock:
+            if not self._dirty or self.path is None:
+                return
+            self._dirty = False
+            snapshot = [(key, at, att) for key, (at, att) in self._entries.items()]
+            try:
+                merged = await asyncio.to_thread(self._write, self.path, snapshot)
+            except OSError as exc:
+                log.warning("Upload cache not saved to %s (%s)", self.path, exc)
+                return
+            self._adopt(merged)
+
+    def _write(self, path: Path, snapshot: list[tuple[str, float, dict]]) -> list:
+        """Merge with the file (other workers write it too) and replace it; in a thread."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = os.open(path.with_name(f".{path.name}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            merged = self._trim([*_read_entries(path), *snapshot])
+            if not path.exists():  # the CDN URLs are the users' files: keep the file private
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            body = {"version": 1, "entries": [list(entry) for entry in merged]}
+            write_atomically(path, json.dumps(body, separators=(",", ":")).encode())
+            return merged
+        finally:
+            os.close(lock)
+
+    def _adopt(self, entries: Iterable[tuple[str, float, dict]]) -> None:
+        current = [(key, at, att) for key, (at, att) in self._entries.items()]
+        self._entries = OrderedDict(
+            (key, (at, att)) for key, at, att in self._trim([*current, *entries])
+        )
+
+    def _trim(self, entries: Iterable[tuple[str, float, dict]]) -> list[tuple[str, float, dict]]:
+        """The newest entry per key, oldest first, without the expired, at most max_entries."""
+        newest: dict[str, tuple[str, float, dict]] = {}
+        for entry in entries:
+            known = newest.get(entry[0])
+            if known is None or known[1] < entry[1]:
+                newest[entry[0]] = entry
+        oldest_kept = self._clock() - self.max_age
+        fresh = sorted((e for e in newest.values() if e[1] >= oldest_kept), key=lambda e: e[1])
+        return fresh[-self.max_entries :] if self.max_entries else []
+
+
+def _read_entries(path: Path) -> list[tuple[str, float, dict]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        log.warning("Upload cache %s not read (%s)", path, exc)
+        return []
+    if not raw.strip():
+        return []
+    try:
+        items = json.loads(raw)["entries"]
+        if not isinstance(items, list):
+            raise TypeError("entries is not a list")
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("Upload cache %s ignored: not the expected JSON (%s)", path, exc)
+        return []
+    entries = []
+    for item in items:
+        match item:
+            case [str(key), int() | float() as at, {"url": str(), "content_type": str()} as att]:
+                entries.append((key, float(at), att))
+    return entries
+
+
+# -- tying it together ------------------------------------------------------------------------
+
+
+class AttachmentResolver:
+    """One OpenAI content part -> one Poe attachment `{"url", "content_type", "name"}`."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        upload_endpoint: str,
+        *,
+        cache: UploadCache | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.http = http
+        self.upload_endpoint = upload_endpoint
+        self.cache = cache if cache is not None else UploadCache()
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(
+        cls, http: httpx.AsyncClient, settings: Any, cache: UploadCache | None = None
+    ) -> AttachmentResolver:
+        return cls(
+            http,
+            settings.poe_file_upload_url,
+            cache=cache,
+            max_bytes=settings.poe_upload_max_bytes,
+            timeout=settings.poe_upload_timeout,
+        )
+
+    async def resolve(self, part: Any, key: str, param: str) -> dict[str, str]:
+        """`part` is an image_url, input_audio or file part (a dict or a generated model);
+        `param` names it (`messages[i].content[j]`) in a 400. Raises InvalidRequest or
+        PoeError."""
+        if hasattr(part, "model_dump"):
+            part = part.model_dump()
+        if not isinstance(part, Mapping):
+            raise InvalidRequest("A content part must be an object", param=param)
+        kind = part.get("type")
+        body = part.get(kind) if isinstance(kind, str) else None
+        if kind == "image_url":
+            url = body.get("url") if isinstance(body, Mapping) else body
+            where = f"{param}.image_url.url"
+            if not isinstance(url, str) or not url:
+                raise InvalidRequest("An image_url part needs a `url`", param=where)
+            if url[:5].lower() == "data:":
+                decoded = await _off_loop(len(url), self._decode_image, url, where)
+                return await self._upload(decoded, key)
+            return await self._from_url(url, key, None, "image/jpeg", where)
+        if not isinstance(body, Mapping):
+            raise InvalidRequest(f"A `{kind}` part needs a `{kind}` object", param=param)
+        if kind == "input_audio":
+            size = len(str(body.get("data") or ""))
+            decoded = await _off_loop(
+                size, _hashed, decode_input_audio, body, self.max_bytes, param
+            )
+            return await self._upload(decoded, key)
+        if kind == "file":
+            file_id = body.get("file_id")
+            if not body.get("file_data") and isinstance(file_id, str) and _is_http(file_id):
+                name = clean_filename(body.get("filename"))
+                return await self._from_url(file_id, key, name, _OCTET_STREAM, f"{param}.file")
+            size = len(str(body.get("file_data") or ""))
+            decoded = await _off_loop(size, _hashed, decode_file, body, self.max_bytes, param)
+            return await self._upload(decoded, key)
+        raise InvalidRequest(f"Content parts of type `{kind}` carry no file", param=param)
+
+    async def resolve_all(self, parts: Iterable[tuple[Any, str]], key: str) -> list[dict]:
+        """Several (part, param) pairs at once, uploaded concurrently, in order."""
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(self.resolve(part, key, param)) for part, param in parts]
+        return [task.result() for task in tasks]
+
+    def _decode_image(self, url: str, param: str) -> tuple[DecodedFile, str]:
+        data, mime = parse_data_uri(url, self.max_bytes, param)
+        return DecodedFile(data, mime, default_filename(mime)), _digest(data)
+
+    async def _upload(self, decoded: tuple[DecodedFile, str], key: str) -> dict[str, str]:
+        file, digest = decoded
+        attachment = await self.cache.get_or_upload(
+            f"sha256:{digest}",
+            lambda: upload_bytes(
+                self.http,
+                self.upload_endpoint,
+                key,
+                file.data,
+                file.filename,
+                file.mime,
+                self.timeout,
+            ),
+        )
+        return {**attachment, "name": file.filename}
+
+    async def _from_url(
+        self, url: str, key: str, name: str | None, fallback_type: str, param: str
+    ) -> dict[str, str]:
+        if not _is_http(url):
+            raise InvalidRequest(
+                "Expected an http(s) URL or a base64 data URL", param=param, code="invalid_url"
+            )
+        parts = urlsplit(url)
+        from_path = clean_filename(unquote(PurePosixPath(parts.path).name))
+        if parts.scheme.lower() == "https" and (parts.hostname or "").endswith(_POE_CDN):
+            mime = _type_from_name(name or from_path)
+            return {
+                "url": url,
+                "content_type": mime if mime in _TYPES else fallback_type,
+                "name": name or from_path or default_filename(fallback_type),
+            }
+        filename = name or from_path
+        attachment = await self.cache.get_or_upload(
+            f"url:{_digest(url.encode())}",
+            lambda: upload_url(self.http, self.upload_endpoint, key, url, filename, self.timeout),
+        )
+        mime = _normalize(attachment.get("content_type") or "")
+        return {**attachment, "name": filename or default_filename(mime)}
+
+
+def _is_http(url: str) -> bool:
+    return url[:8].lower().startswith(("http://", "https://"))
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hashed(decode: Callable[..., DecodedFile], *args: Any) -> tuple[DecodedFile, str]:
+    file = decode(*args)
+    return file, _digest(file.data)
+
+
+async def _off_loop(size: int, fn: Callable[..., Any], *args: Any) -> Any:
+    if size > _OFF_LOOP_BYTES:
+        return await asyncio.to_thread(fn, *args)
+    return fn(*args)
