@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from sanic import Sanic
 
 from service.api import admin, chat, docs, errors, health, middleware, models
 from service.api.sse import Keepalive
+from service.attachments import AttachmentResolver
 from service.catalog import ModelCatalog
 from service.poe.client import PoeClient
 from service.settings import Settings, load_settings
 from service.store import ModelsStore
+from service.upload_cache import UploadCache
 
 log = logging.getLogger("poe2openai")
 
@@ -54,8 +57,24 @@ def create_app(settings: Settings | None = None) -> Sanic:
             settings.models_retry_interval,
             saved_list=settings.config_dir / "poe-models.json",
         )
+        app.ctx.upload_cache = UploadCache(
+            settings.config_dir / "uploads.json",
+            max_entries=settings.upload_cache_entries,
+            max_age=settings.upload_cache_ttl,
+        )
+        app.ctx.attachments = AttachmentResolver.from_settings(
+            app.ctx.poe.http, settings, app.ctx.upload_cache
+        )
         app.ctx.keepalive = Keepalive(settings.keepalive_interval)
         app.ctx.keepalive.start()
+
+    @app.after_server_start
+    async def _freeze_startup_objects(app: Sanic) -> None:
+        # The ~70k objects alive after start-up never die: moving them out of the collector's
+        # generations saves every full collection from rescanning them (measured: p99 latency
+        # under load 110 -> 75 ms, ~10% less CPU; docs/performance.md).
+        gc.collect()
+        gc.freeze()
 
     @app.after_server_start
     async def _warm_catalog(app: Sanic) -> None:
@@ -66,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     @app.after_server_stop
     async def _close_poe(app: Sanic) -> None:
         await app.ctx.keepalive.stop()
+        await app.ctx.upload_cache.flush()
         await app.ctx.poe.aclose()
 
     return app

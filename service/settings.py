@@ -46,8 +46,15 @@ class Settings(BaseSettings):
     poe_first_event_timeout: float = Field(120.0, gt=0)
     poe_idle_timeout: float = Field(60.0, gt=0)
     poe_total_timeout: float = Field(600.0, gt=0)
-    poe_max_connections: int = Field(512, ge=1)
+    # Each open stream holds one connection to Poe: the pool must not cap concurrent streams.
+    poe_max_connections: int = Field(4096, ge=1)
     poe_retries: int = Field(2, ge=0, le=10)
+    # Files (images, audio, documents) in requests are uploaded to Poe: per-file limits, and the
+    # cache of uploads (kept in CONFIG_DIR) that spares uploading the same file twice.
+    poe_upload_timeout: float = Field(60.0, gt=0)
+    poe_upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    upload_cache_entries: int = Field(2000, ge=0)
+    upload_cache_ttl: float = Field(86400.0, ge=0)
     # Model list from Poe: how long a fetched list is fresh, and how long to wait before asking
     # again after Poe could not be reached (the last good list is served meanwhile).
     models_cache_ttl: float = Field(600.0, ge=0)
@@ -57,6 +64,9 @@ class Settings(BaseSettings):
     keepalive_interval: float = Field(10.0, gt=0)
 
     cors_allow_origins: str = "*"
+    # How `usage` is counted: the o200k_base vocabulary (~110 MB once loaded), or an estimate
+    # from the text's length (no memory) for small deployments.
+    usage_tokenizer: Literal["o200k_base", "estimate"] = "o200k_base"
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -60,11 +60,21 @@ async def encoding() -> tiktoken.Encoding:
     return _encoding
 
 
-async def usage(prompt: list[str], completion: str) -> dict[str, int]:
-    enc = await encoding()
-    prompt_tokens = sum(len(enc.encode_ordinary(text)) + _TOKENS_PER_MESSAGE for text in prompt)
+def _estimate(text: str) -> int:
+    # ~4 bytes of UTF-8 per token on average for English prose in o200k_base.
+    return (len(text.encode()) + 3) // 4
+
+
+async def usage(prompt: list[str], completion: str, exact: bool = True) -> dict[str, int]:
+    """`exact`: count with o200k_base (loaded on first use); else estimate from the length."""
+    count = (await encoding()).encode_ordinary if exact else None
+
+    def tokens(text: str) -> int:
+        return len(count(text)) if count is not None else _estimate(text)
+
+    prompt_tokens = sum(tokens(text) + _TOKENS_PER_MESSAGE for text in prompt)
     prompt_tokens += 3 if prompt else 0  # every reply is primed with <|start|>assistant
-    completion_tokens = len(enc.encode_ordinary(completion))
+    completion_tokens = tokens(completion)
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,

@@ -25,7 +25,9 @@ def _reset_fake_poe(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(scope="session")
 def service(fake_poe: FakePoe) -> Iterator[RunningService]:
     """The real service, pointed at the fake Poe, shared by the whole session."""
-    running = RunningService({"POE_BASE_URL": fake_poe.url}).start()
+    running = RunningService(
+        {"POE_BASE_URL": fake_poe.url, "POE_FILE_UPLOAD_URL": fake_poe.url + "/file_upload"}
+    ).start()
     yield running
     running.stop()
 

@@ -20,7 +20,7 @@ from service import tokens
 from service.api.sse import ChunkWriter
 from service.errors import AuthenticationFailed, InvalidRequest, from_poe
 from service.poe.errors import PoeError
-from service.translate.request import to_poe_query
+from service.translate.request import UPLOADED_PARTS, to_poe_query
 from service.translate.stream import AnswerTranslator
 
 bp = Blueprint("chat")
@@ -124,7 +124,7 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
                     "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
                 }
             ],
-            "usage": await tokens.usage(plan.prompt_texts, _said(message)),
+            "usage": await tokens.usage(plan.prompt_texts, _said(message), _exact(request)),
         }
     )
 
@@ -162,7 +162,9 @@ async def _stream(
             deltas = _whole_deltas(message)
         if deltas:
             await writer.deltas(deltas)
-        usage = await tokens.usage(prompt, _said(message)) if prompt is not None else None
+        usage = None
+        if prompt is not None:
+            usage = await tokens.usage(prompt, _said(message), _exact(request))
         finish = "tool_calls" if translator.native_calls.calls else "stop"
         await writer.finish(finish, usage)
     finally:
@@ -183,6 +185,10 @@ def _whole_deltas(message: dict[str, Any]) -> list[dict[str, Any]]:
     return deltas
 
 
+def _exact(request: Request) -> bool:
+    return request.app.ctx.settings.usage_tokenizer == "o200k_base"
+
+
 def _said(message: dict[str, Any]) -> str:
     """Everything the bot produced, for the completion token count."""
     parts = [message.get("reasoning_content") or "", message.get("content") or ""]
@@ -191,5 +197,20 @@ def _said(message: dict[str, Any]) -> str:
 
 
 async def upload_parts(request: Request, chat: Any, key: str) -> dict[tuple[int, int], dict]:
-    """Image, audio and file parts uploaded to Poe (cached), by (message, part) index."""
-    return {}
+    """Image, audio and file parts uploaded to Poe (cached), by (message, part) index. Runs
+    before anything is sent to the bot, so a refused upload leaves nothing half-sent."""
+    wanted = [
+        (i, j, part)
+        for i, message in enumerate(chat.messages)
+        if isinstance(content := getattr(message, "content", None), list)
+        for j, part in enumerate(content)
+        if part.type in UPLOADED_PARTS
+    ]
+    if not wanted:
+        return {}
+    parts = [(part, f"messages[{i}].content[{j}]") for i, j, part in wanted]
+    try:
+        got = await request.app.ctx.attachments.resolve_all(parts, key)
+    except PoeError as err:
+        raise from_poe(err) from None
+    return {(i, j): attachment for (i, j, _), attachment in zip(wanted, got, strict=True)}

@@ -39,7 +39,7 @@ def _unavailable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     reason = _unavailable()
     if reason:  # a missing browser is a broken test machine, never a skip: .ci/run installs it
@@ -135,7 +135,7 @@ def open_page(chromium: Browser) -> Iterator[Callable[..., tuple[Page, PageWatch
         watch.check()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS

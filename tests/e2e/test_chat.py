@@ -247,4 +247,15 @@ def test_lenient_input_is_accepted(service):
         timeout=30,
     )
     assert response.status_code == 200, response.text
-    assert response.json()["choices"][0]["message"]["content"] == "ok"
+    # Without tools in the request, the tool turn reaches the bot as text; "ok" comes last.
+    assert response.json()["choices"][0]["message"]["content"].endswith("</tool_result>\n\nok")
+
+
+def test_estimated_usage_when_configured(start_service, fake_poe):
+    running = start_service({"POE_BASE_URL": fake_poe.url, "USAGE_TOKENIZER": "estimate"})
+    response = httpx.post(
+        running.url + "/v1/chat/completions",
+        headers={"authorization": "Bearer k"},
+        json={"model": "echobot", "messages": [{"role": "user", "content": "ping pong!!!"}]},
+    )
+    assert response.json()["usage"]["completion_tokens"] == 3  # 12 bytes / 4

@@ -166,22 +166,58 @@ def test_n_above_one_is_refused_by_name(service):
     assert caught.value.body["param"] == "n"
 
 
-def test_image_part_is_refused_clearly_for_now(service):
+@pytest.mark.parametrize(
+    ("part", "param", "code"),
+    [
+        (
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,@@not base64@@"}},
+            "messages[0].content[1].image_url.url",
+            "invalid_base64",
+        ),
+        (
+            {
+                "type": "image_url",
+                "image_url": {"url": "data:application/x-msdownload;base64,TVqQ"},
+            },
+            "messages[0].content[1].image_url.url",
+            "unsupported_file_type",
+        ),
+        (
+            {"type": "image_url", "image_url": {"url": "ftp://example.com/cat.png"}},
+            "messages[0].content[1].image_url.url",
+            "invalid_url",
+        ),
+        (
+            {"type": "file", "file": {"file_id": "file-abc123"}},
+            "messages[0].content[1].file.file_id",
+            "unsupported_content",
+        ),
+    ],
+)
+def test_bad_file_parts_are_400_naming_the_part(service, fake_poe, part, param, code):
+    body = {
+        "model": "echobot",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "what is this"}, part]}],
+    }
+    error = error_of(post(service, body), 400)
+    assert (error["param"], error["code"]) == (param, code)
+    assert "echobot" not in fake_poe.state.bot_calls  # nothing half-sent to the bot
+
+
+def test_upload_refused_by_poe_keeps_poes_reason(service):
     body = {
         "model": "echobot",
         "messages": [
             {
                 "role": "user",
                 "content": [
-                    {"type": "text", "text": "what is this"},
-                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/refuse.png"}}
                 ],
             }
         ],
     }
     error = error_of(post(service, body), 400)
-    assert error["param"] == "messages[0].content[1]"
-    assert "image_url" in error["message"]
+    assert "The file type is not supported" in error["message"]
 
 
 @pytest.mark.parametrize("raw", [b"{not json", b"", b"[1, 2]", b"null"])

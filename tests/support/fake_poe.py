@@ -244,6 +244,7 @@ class FakePoeState:
     models_mode: str | int = "ok"
     models_calls: int = 0
     bot_calls: dict[str, int] = field(default_factory=dict)
+    uploads: list[dict[str, Any]] = field(default_factory=list)  # what Poe's upload endpoint got
     open_streams: int = 0  # fault-route streams still open (a proxy must close them)
 
 
@@ -309,7 +310,7 @@ class FakePoe:
 
     def reset(self) -> None:
         fresh = FakePoeState()
-        for name in ("models", "models_mode", "models_calls", "bot_calls"):
+        for name in ("models", "models_mode", "models_calls", "bot_calls", "uploads"):
             setattr(self.state, name, getattr(fresh, name))
 
 
@@ -323,6 +324,40 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
     def count(name: str) -> int:
         state.bot_calls[name] = state.bot_calls.get(name, 0) + 1
         return state.bot_calls[name]
+
+    @app.post("/file_upload")
+    async def file_upload(request: Request) -> Response:
+        # Poe's upload endpoint: `Authorization: <key>` without Bearer; multipart `file` or a
+        # form with `download_url`.
+        auth = request.headers.get("authorization", "")
+        form = await request.form()
+        upload = form.get("file")
+        if upload is not None:
+            data = await upload.read()
+            call = {
+                "kind": "bytes",
+                "name": upload.filename,
+                "type": upload.content_type,
+                "size": len(data),
+            }
+        else:
+            call = {
+                "kind": "url",
+                "url": form.get("download_url"),
+                "name": form.get("download_filename"),
+            }
+        state.uploads.append(call)
+        if not auth or auth.lower().startswith("bearer"):
+            return JSONResponse({"error": "bad key"}, status_code=401)
+        if "refuse" in str(call.get("url") or call.get("name")):
+            return JSONResponse({"error": "The file type is not supported"}, status_code=400)
+        name = call["name"] or "download.jpg"
+        return JSONResponse(
+            {
+                "attachment_url": f"https://pfst.cf2.poecdn.net/base/{len(state.uploads)}/{name}",
+                "mime_type": call.get("type") or "image/jpeg",
+            }
+        )
 
     @app.post("/bot/status{code}")
     async def status(code: int) -> Response:

@@ -256,6 +256,7 @@ def test_clean_filename():
     assert clean_filename("x" * 300 + ".png").endswith(".png")
     assert len(clean_filename("x" * 300 + ".png")) <= 200
     assert clean_filename("") is None
+    assert clean_filename("a/..") is None
     assert clean_filename(None) is None
 
 
@@ -462,6 +463,13 @@ async def test_resolve_all_keeps_order(resolver, poe_upload):
     assert [a["name"] for a in got] == ["0.png", "1.png", "2.png", "3.png"]
     assert all(a["url"].endswith(a["name"]) for a in got)
     assert len(poe_upload.calls) == 4
+
+
+async def test_resolve_all_raises_the_error_itself(resolver, poe_upload):
+    parts = [(image_part(data_uri(PNG)), "m0"), (image_part("ftp://x/y.png"), "m1")]
+    with pytest.raises(InvalidRequest) as caught:
+        await resolver.resolve_all(parts, KEY)
+    assert caught.value.param == "m1.image_url.url"
 
 
 async def test_from_settings(http, poe_upload):
