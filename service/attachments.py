@@ -170,7 +170,9 @@ def decode_file(file: Mapping[str, Any], max_bytes: int, param: str) -> DecodedF
                 param=f"{param}.file.file_id",
                 code="unsupported_content",
             )
-        raise InvalidRequest("A file part needs `file_data`", param=f"{param}.file")
+        raise InvalidRequest(
+            "A file part needs `file_data`", param=f"{param}.file", code="missing_file_data"
+        )
     where = f"{param}.file.file_data"
     if text.startswith("data:"):
         data, mime = _parse_data_uri(text, max_bytes, where, name)
