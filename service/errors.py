@@ -7,6 +7,9 @@ always has the four keys OpenAI's SDKs expect: message, type, param, code.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
 
 from service.poe.errors import PoeError, PoeFailure
 
@@ -55,6 +58,30 @@ class ApiError(Exception):
 class InvalidRequest(ApiError):
     status = 400
     type = "invalid_request_error"
+
+
+def invalid_request(exc: ValidationError, data: Any) -> InvalidRequest:
+    """A 400 naming the bad field (`messages[0].content`) from pydantic's first error."""
+    err = exc.errors(include_url=False)[0]
+    param = param_path(data, err["loc"])
+    return InvalidRequest(f"Invalid value for `{param}`: {err['msg']}", param=param)
+
+
+def param_path(data: Any, loc: tuple[Any, ...]) -> str:
+    """The path of a pydantic error location in the data, skipping union-variant names (which
+    are not keys of the data)."""
+    path, current = "", data
+    for i, item in enumerate(loc):
+        if isinstance(item, int) and isinstance(current, list) and item < len(current):
+            path, current = f"{path}[{item}]", current[item]
+        elif (
+            isinstance(item, str)
+            and isinstance(current, dict)
+            and (item in current or i == len(loc) - 1)
+        ):
+            path = f"{path}.{item}" if path else item
+            current = current.get(item)
+    return path or "body"
 
 
 class AuthenticationFailed(ApiError):

@@ -25,7 +25,7 @@ import yaml
 from pydantic import ValidationError
 
 from generated.admin import ModelsConfig
-from service.errors import ApiError, InvalidRequest
+from service.errors import ApiError, InvalidRequest, invalid_request
 
 log = logging.getLogger("poe2openai.store")
 
@@ -76,9 +76,7 @@ def check_config(config: Any) -> Overlay:
     try:
         ModelsConfig.model_validate(config, strict=True)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        path = _path(err["loc"])
-        raise InvalidRequest(f"Invalid value for `{path}`: {err['msg']}", param=path) from None
+        raise invalid_request(exc, config) from None
     models = config.get("models") or {}
     settings: dict[str, dict[str, Any]] = {}
     aliases: dict[str, str] = {}
@@ -112,13 +110,6 @@ def check_config(config: Any) -> Overlay:
         aliases=aliases,
         custom=custom,
     )
-
-
-def _path(loc: tuple[Any, ...]) -> str:
-    path = ""
-    for item in loc:
-        path += f"[{item}]" if isinstance(item, int) else (f".{item}" if path else str(item))
-    return path or "config"
 
 
 class ModelsStore:

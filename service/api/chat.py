@@ -18,7 +18,7 @@ from sanic.response import json as json_response
 from generated.openai import CreateChatCompletionRequest
 from service import tokens
 from service.api.sse import ChunkWriter
-from service.errors import AuthenticationFailed, InvalidRequest, from_poe
+from service.errors import AuthenticationFailed, InvalidRequest, from_poe, invalid_request
 from service.poe.errors import PoeError
 from service.translate.request import UPLOADED_PARTS, to_poe_query
 from service.translate.stream import AnswerTranslator
@@ -41,33 +41,15 @@ def poe_key(request: Request) -> str:
     return key.strip()
 
 
-def parse_request(body: bytes) -> tuple[CreateChatCompletionRequest, dict[str, Any]]:
+def parse_request(body: bytes) -> CreateChatCompletionRequest:
     try:
         data = json.loads(body)
     except ValueError:
         raise InvalidRequest("The request body is not valid JSON", code="invalid_json") from None
     try:
-        return CreateChatCompletionRequest.model_validate(data, strict=True), data
+        return CreateChatCompletionRequest.model_validate(data, strict=True)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        param = _param_path(data, err["loc"])
-        raise InvalidRequest(f"Invalid value for `{param}`: {err['msg']}", param=param) from None
-
-
-def _param_path(data: Any, loc: tuple[Any, ...]) -> str:
-    """`messages[0].content` from a pydantic location, skipping union-variant names."""
-    path, current = "", data
-    for i, item in enumerate(loc):
-        if isinstance(item, int) and isinstance(current, list) and item < len(current):
-            path, current = f"{path}[{item}]", current[item]
-        elif (
-            isinstance(item, str)
-            and isinstance(current, dict)
-            and (item in current or i == len(loc) - 1)
-        ):
-            path = f"{path}.{item}" if path else item
-            current = current.get(item)
-    return path or "body"
+        raise invalid_request(exc, data) from None
 
 
 @bp.post("/v1/chat/completions")
@@ -75,7 +57,7 @@ def _param_path(data: Any, loc: tuple[Any, ...]) -> str:
 async def create_chat_completion(request: Request) -> HTTPResponse | None:
     ctx = request.app.ctx
     key = poe_key(request)
-    chat, _ = parse_request(request.body)
+    chat = parse_request(request.body)
     bot, model_settings, entry = ctx.catalog.resolve(chat.model, ctx.store.current().overlay)
     attachments = await upload_parts(request, chat, key)
     plan = to_poe_query(chat, settings=model_settings, entry=entry, attachments=attachments)
