@@ -24,16 +24,22 @@
     }
   }
 
+  // "auto" follows the system setting, resolved here so the stylesheet has one dark palette.
+  var systemDark = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+
   function applyTheme(theme) {
-    var root = document.documentElement;
-    if (theme === "light" || theme === "dark") {
-      root.setAttribute("data-theme", theme);
-    } else {
-      root.removeAttribute("data-theme");
+    if (theme !== "light" && theme !== "dark") {
+      theme = systemDark && systemDark.matches ? "dark" : "light";
     }
+    document.documentElement.setAttribute("data-theme", theme);
   }
 
   applyTheme(storedTheme());
+  if (systemDark && systemDark.addEventListener) {
+    systemDark.addEventListener("change", function () {
+      applyTheme(storedTheme());
+    });
+  }
 
   // ---------------------------------------------------------------------------------------
   // Constants

@@ -182,6 +182,14 @@ def test_edit_save_reload(admin_service, open_page, artifacts):
     # Nothing but the service was asked for anything.
     assert all(url.startswith(admin_service.url) for url in watch.requests if "://" in url)
 
+    # With no choice stored, the page follows the system's dark setting.
+    system_dark, _ = open_page(admin_service.url, CREDENTIALS, color_scheme="dark")
+    system_dark.goto(admin_service.url + "/admin")
+    expect(system_dark.locator("html")).to_have_attribute("data-theme", "dark")
+    assert system_dark.evaluate("getComputedStyle(document.body).backgroundColor") == (
+        "rgb(17, 19, 24)"
+    )
+
 
 def test_per_model_options_and_validation(admin_service, open_page):
     page, watch = open_page(admin_service.url, CREDENTIALS)

@@ -236,7 +236,7 @@ def test_file_parts():
     ("file", "param", "code"),
     [
         ({"file_id": "file-abc123"}, "messages[0].content[0].file.file_id", "unsupported_content"),
-        ({"filename": "a.txt"}, "messages[0].content[0].file", None),
+        ({"filename": "a.txt"}, "messages[0].content[0].file", "missing_file_data"),
         (
             {"file_data": b64(b"\x00\xff\x00\xfe"), "filename": "a.exe"},
             "messages[0].content[0].file.file_data",
