@@ -148,3 +148,16 @@ def test_parameters_only_declared_ones_pass():
         "aspect": "1:1",
         "thinking_budget": 100,
     }
+
+
+def test_tool_results_that_report_errors_reach_the_bot_as_they_are():
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "Error: city not found"},
+    ]
+    native = query(messages=messages, tools=[TOOL])
+    assert native["tool_results"][0]["content"] == "Error: city not found"
+    prompted = query(messages=messages, tools=[TOOL], settings={"tools": "prompt"})
+    assert "Error: city not found" in prompted["query"][-1]["content"]
