@@ -25,6 +25,7 @@ from sanic.response import json as json_response
 from service import __version__
 from service.errors import ApiError, InvalidRequest, NotFound, from_poe
 from service.poe.errors import PoeError
+from service.translate.models import admin_view, custom_view
 
 bp = Blueprint("admin")
 
@@ -198,39 +199,8 @@ async def list_admin_models(request: Request) -> HTTPResponse:
         entries = await catalog.models()
     except PoeError as exc:
         raise from_poe(exc) from None
-    data = []
-    for entry in entries:
-        # The saved settings even while the overlay is off; `shown` is what /v1/models does.
-        settings = overlay.settings.get(entry.id.lower(), {})
-        model = entry.openai
-        data.append(
-            {
-                "id": entry.id,
-                "source": "poe",
-                "shown": not overlay.enabled or settings.get("enable") is not False,
-                "shown_as": settings.get("mapping") or entry.id,
-                "name": model.get("name"),
-                "owned_by": model.get("owned_by"),
-                "description": model.get("description"),
-                "input_modalities": (model.get("architecture") or {}).get("input_modalities", []),
-                "context_length": model.get("context_length"),
-                "pricing": entry.poe.get("pricing"),
-                "supported_features": model.get("supported_features", []),
-                "settings": settings,
-            }
-        )
-    for custom in overlay.custom:
-        data.append(
-            {
-                "id": custom["id"],
-                "source": "custom",
-                "shown": overlay.enabled,
-                "shown_as": custom["id"],
-                "name": custom.get("display_name"),
-                "owned_by": custom.get("owned_by") or "custom",
-                "settings": {},
-            }
-        )
+    data = [admin_view(entry, overlay) for entry in entries]
+    data += [custom_view(custom, overlay.enabled) for custom in overlay.custom]
     return _secured(json_response({"data": data, "stale": catalog.stale}))
 
 
