@@ -133,6 +133,20 @@
 
   // Builds an element. attrs: "class", "text" (textContent), "on<event>" (listener), anything
   // else via setAttribute. Children are nodes or strings (appended as text, never parsed).
+  // A text input bound to one optional string setting: an empty field removes the setting.
+  function textField(row, name, value, attrs, store) {
+    var input = h("input", Object.assign(
+      { type: "text", class: "input", maxlength: String(NAME_MAX), autocomplete: "off" }, attrs));
+    input.value = typeof value === "string" ? value : "";
+    row.fields[name] = {};
+    input.addEventListener("input", function () {
+      clearFieldServerError(row, name);
+      store(input.value === "" ? undefined : input.value);
+      changed();
+    });
+    return input;
+  }
+
   function h(tag, attrs) {
     var node = document.createElement(tag);
     if (attrs) {
@@ -738,22 +752,13 @@
     var aliasTd = h("td", { class: "col-alias", "data-label": "Alias" }, fieldWrap(row.fields.mapping, null, alias));
 
     // Display name
-    var display = h("input", {
-      type: "text",
-      class: "input",
+    var display = textField(row, "display_name", settings.display_name, {
       "data-testid": "display-name-input",
       "data-param": param("display_name"),
-      maxlength: String(NAME_MAX),
       placeholder: info && info.name ? text(info.name) : "",
-      autocomplete: "off",
       "aria-label": "Display name of " + id,
-    });
-    display.value = typeof settings.display_name === "string" ? settings.display_name : "";
-    row.fields.display_name = {};
-    display.addEventListener("input", function () {
-      clearFieldServerError(row, "display_name");
-      setSetting(id, "display_name", display.value === "" ? undefined : display.value);
-      changed();
+    }, function (value) {
+      setSetting(id, "display_name", value);
     });
     var displayTd = h("td", { class: "col-display", "data-label": "Display name" }, fieldWrap(row.fields.display_name, null, display));
 
@@ -919,40 +924,22 @@
       h("span", { class: "always-shown", title: "Custom models are always listed", text: "always" })
     );
 
-    var owner = h("input", {
-      type: "text",
-      class: "input",
+    var owner = textField(row, "owned_by", model.owned_by, {
       "data-testid": "custom-owner-input",
       "data-param": param("owned_by"),
-      maxlength: String(NAME_MAX),
       placeholder: "custom",
-      autocomplete: "off",
       "aria-label": "Owner of " + row.id,
-    });
-    owner.value = typeof model.owned_by === "string" ? model.owned_by : "";
-    row.fields.owned_by = {};
-    owner.addEventListener("input", function () {
-      clearFieldServerError(row, "owned_by");
-      setCustomField(index, "owned_by", owner.value === "" ? undefined : owner.value);
-      changed();
+    }, function (value) {
+      setCustomField(index, "owned_by", value);
     });
     var ownerTd = h("td", { class: "col-owner", "data-label": "Owner" }, fieldWrap(row.fields.owned_by, null, owner));
 
-    var display = h("input", {
-      type: "text",
-      class: "input",
+    var display = textField(row, "display_name", model.display_name, {
       "data-testid": "display-name-input",
       "data-param": param("display_name"),
-      maxlength: String(NAME_MAX),
-      autocomplete: "off",
       "aria-label": "Display name of " + row.id,
-    });
-    display.value = typeof model.display_name === "string" ? model.display_name : "";
-    row.fields.display_name = {};
-    display.addEventListener("input", function () {
-      clearFieldServerError(row, "display_name");
-      setCustomField(index, "display_name", display.value === "" ? undefined : display.value);
-      changed();
+    }, function (value) {
+      setCustomField(index, "display_name", value);
     });
 
     var remove = h("button", {
