@@ -21,7 +21,8 @@ log = logging.getLogger("poe2openai")
 
 def create_app(settings: Settings | None = None) -> Sanic:
     settings = settings or load_settings()
-    app = Sanic("poe2openai", strict_slashes=False)
+    # Logging is configured once, by the command line (one format, no duplicate lines).
+    app = Sanic("poe2openai", strict_slashes=False, configure_logging=False)
     app.config.update(
         REQUEST_MAX_SIZE=settings.max_request_size,
         # A stream may legitimately last as long as Poe's whole-answer timeout.

@@ -162,6 +162,7 @@ class ModelCatalog:
 
     async def _keep(self, raw: list[Any]) -> None:
         self._install(raw)
+        log.info("Poe model list fetched: %d models", len(self._entries or []))
         self._fresh_until = time.monotonic() + self._ttl
         self.stale = False
         if self._saved_list is not None:
@@ -191,4 +192,3 @@ class ModelCatalog:
         for entry in entries:  # ids win over display names
             by_name[entry.id.lower()] = entry
         self._entries, self._by_name = entries, by_name
-        log.info("Poe model list loaded: %d models", len(entries))
