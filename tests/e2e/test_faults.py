@@ -122,7 +122,6 @@ def test_aborting_clients_leave_no_upstream_connection_or_task(start_service, fa
             await asyncio.gather(*(abort_one(client) for _ in range(200)))
 
     asyncio.run(abort_many())
-    assert fake_poe.open_connections() >= connections_before  # they did reach Poe
     deadline = time.monotonic() + 1  # "cancels the upstream request within a second"
     while time.monotonic() < deadline:
         health = httpx.get(running.url + "/healthz").json()
