@@ -249,3 +249,19 @@ def test_corrupt_file_at_start_is_reported_and_the_service_serves(
     document = httpx.get(running.url + "/admin/api/config", auth=AUTH).json()
     assert "not a valid configuration" in document["problem"]
     assert save(running, {"models": {}}, document["revision"]).status_code == 200
+
+
+def test_throttling_behind_a_reverse_proxy_is_per_client(start_service, fake_poe):
+    # With Sanic's SANIC_PROXIES_COUNT, the client address comes from X-Forwarded-For.
+    running = start_service(
+        {"POE_BASE_URL": fake_poe.url, "ADMIN_PASSWORD": PASSWORD, "SANIC_PROXIES_COUNT": "1"}
+    )
+    status = running.url + "/admin/api/status"
+    for _ in range(5):
+        httpx.get(status, auth=("admin", "x"), headers={"x-forwarded-for": "203.0.113.7"})
+    assert (
+        httpx.get(status, auth=AUTH, headers={"x-forwarded-for": "203.0.113.7"}).status_code == 429
+    )
+    assert (
+        httpx.get(status, auth=AUTH, headers={"x-forwarded-for": "198.51.100.2"}).status_code == 200
+    )
