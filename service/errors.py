@@ -102,12 +102,6 @@ class ModelNotFound(NotFound):
         super().__init__(f"The model `{model}` does not exist", param="model")
 
 
-class UpstreamError(ApiError):
-    status = 502
-    type = "upstream_error"
-    code = "upstream_error"
-
-
 # Poe failure kind -> (status, type, code). Kinds are decided once, in service/poe/errors.py.
 _POE_FAILURES: dict[PoeFailure, tuple[int, str, str | None]] = {
     PoeFailure.UNREACHABLE: (502, "upstream_error", "upstream_unreachable"),

@@ -103,7 +103,7 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
                     "index": 0,
                     "message": message,
                     "logprobs": None,
-                    "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                    "finish_reason": translator.finish_reason,
                 }
             ],
             "usage": await tokens.usage(plan.prompt_texts, _said(message), _exact(request)),
@@ -147,8 +147,7 @@ async def _stream(
         usage = None
         if prompt is not None:
             usage = await tokens.usage(prompt, _said(message), _exact(request))
-        finish = "tool_calls" if translator.native_calls.calls else "stop"
-        await writer.finish(finish, usage)
+        await writer.finish(translator.finish_reason, usage)
     finally:
         keepalive.writers.discard(writer)
 

@@ -78,6 +78,7 @@ class AnswerTranslator:
 
     @property
     def finish_reason(self) -> str:
+        """After finish() (and message() for a whole answer, which parses prompted calls)."""
         return "tool_calls" if self.native_calls.calls else "stop"
 
     def message(self) -> dict[str, Any]:
