@@ -7,14 +7,20 @@ import logging
 
 from sanic import Sanic
 
-from service.api import admin, chat, docs, errors, health, middleware, models
-from service.api.sse import Keepalive
-from service.attachments import AttachmentResolver
-from service.catalog import ModelCatalog
+from service.admin import api as admin
+from service.core.catalog import ModelCatalog
+from service.core.engine import Engine
+from service.core.files import AttachmentResolver
+from service.fronts import error_body_for, models
+from service.fronts.anthropic import messages
+from service.fronts.openai import chat
+from service.http import errors, middleware
+from service.http.sse import Keepalive
+from service.ops import docs, health
 from service.poe.client import PoeClient
 from service.settings import Settings, load_settings
-from service.store import ModelsStore
-from service.upload_cache import UploadCache
+from service.storage.models_config import ModelsStore
+from service.storage.upload_cache import UploadCache
 
 log = logging.getLogger("poe2openai")
 
@@ -33,11 +39,12 @@ def create_app(settings: Settings | None = None) -> Sanic:
     )
     app.ctx.settings = settings
 
-    errors.install(app)
+    errors.install(app, error_body_for)
     middleware.install(app, settings.cors_allow_origins)
     app.blueprint(health.bp)
     app.blueprint(models.bp)
     app.blueprint(chat.bp)
+    app.blueprint(messages.bp)
     app.blueprint(admin.bp)
     app.ctx.admin_page = admin.load_page()
     app.ctx.login_throttle = admin.LoginThrottle()
@@ -50,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
             settings.config_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             log.warning("CONFIG_DIR %s cannot be created: %s", settings.config_dir, exc)
-        app.ctx.store = ModelsStore(settings.config_dir)
+        app.ctx.models_config = ModelsStore(settings.config_dir)
         app.ctx.poe = PoeClient(settings)
         app.ctx.catalog = ModelCatalog(
             app.ctx.poe,
@@ -65,6 +72,13 @@ def create_app(settings: Settings | None = None) -> Sanic:
         )
         app.ctx.attachments = AttachmentResolver.from_settings(
             app.ctx.poe.http, settings, app.ctx.upload_cache
+        )
+        app.ctx.engine = Engine(
+            app.ctx.poe,
+            app.ctx.catalog,
+            app.ctx.models_config,
+            app.ctx.attachments,
+            exact_usage=settings.usage_tokenizer == "o200k_base",
         )
         app.ctx.keepalive = Keepalive(settings.keepalive_interval)
         app.ctx.keepalive.start()

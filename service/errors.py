@@ -1,11 +1,14 @@
-"""Errors a client can see, rendered in OpenAI's shape, and the mapping from Poe failures.
+"""Errors a client can see, as neutral kinds; each front renders them in its own API's shape.
 
-Handlers raise an `ApiError`; the one error handler in `api/errors.py` renders it. The body
-always has the four keys OpenAI's SDKs expect: message, type, param, code.
+Code below the fronts raises a `ServiceError` with a kind (which decides the HTTP status), a
+message, and optionally the request field it is about (`param`) and a machine-readable `code`.
+A front's renderer turns the kind into its API's error `type` (OpenAI: `invalid_request_error`,
+`rate_limit_error`...; Anthropic: `authentication_error`, `billing_error`...).
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,57 +17,78 @@ from pydantic import ValidationError
 from service.poe.errors import PoeError, PoeFailure
 
 
-class ApiError(Exception):
-    status: int = 500
-    type: str = "server_error"
-    code: str | None = None
+class ErrorKind(enum.Enum):
+    INVALID_REQUEST = 400
+    AUTHENTICATION = 401
+    BILLING = 402  # out of Poe points
+    PERMISSION = 403
+    NOT_FOUND = 404
+    METHOD_NOT_ALLOWED = 405
+    CONFLICT = 409
+    TOO_LARGE = 413
+    RATE_LIMITED = 429
+    INTERNAL = 500
+    UPSTREAM = 502  # Poe failed or could not be reached
+    TIMEOUT = 504
+    NOT_SAVED = 507
 
+    @property
+    def status(self) -> int:
+        return self.value
+
+
+class ServiceError(Exception):
     def __init__(
         self,
+        kind: ErrorKind,
         message: str,
         *,
         param: str | None = None,
         code: str | None = None,
-        status: int | None = None,
-        type: str | None = None,
         headers: Mapping[str, str] | None = None,
         should_retry: bool | None = None,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
+        self.kind = kind
+        self._status = status  # for HTTP-level 4xx (408, 416...) that have no kind of their own
         self.message = message
         self.param = param
-        if code is not None:
-            self.code = code
-        if status is not None:
-            self.status = status
-        if type is not None:
-            self.type = type
+        self.code = code
         self.headers = dict(headers or {})
         if should_retry is not None:
-            # The openai SDKs obey this header over their own status-based retry rule.
+            # The openai and anthropic SDKs obey this header over their status-based retry rule.
             self.headers["x-should-retry"] = "true" if should_retry else "false"
 
-    def body(self) -> dict:
-        return {
-            "error": {
-                "message": self.message,
-                "type": self.type,
-                "param": self.param,
-                "code": self.code,
-            }
-        }
+    @property
+    def status(self) -> int:
+        return self._status or self.kind.status
+
+    def __repr__(self) -> str:
+        return f"ServiceError({self.kind.name}, {self.message!r}, code={self.code!r})"
 
 
-class InvalidRequest(ApiError):
-    status = 400
-    type = "invalid_request_error"
+def invalid(message: str, *, param: str | None = None, code: str | None = None) -> ServiceError:
+    return ServiceError(ErrorKind.INVALID_REQUEST, message, param=param, code=code)
 
 
-def invalid_request(exc: ValidationError, data: Any) -> InvalidRequest:
+def not_found(message: str, *, param: str | None = None, code: str | None = None) -> ServiceError:
+    return ServiceError(ErrorKind.NOT_FOUND, message, param=param, code=code)
+
+
+def model_not_found(model: str) -> ServiceError:
+    return not_found(f"The model `{model}` does not exist", param="model", code="model_not_found")
+
+
+def invalid_json() -> ServiceError:
+    return invalid("The request body is not valid JSON", code="invalid_json")
+
+
+def invalid_request(exc: ValidationError, data: Any) -> ServiceError:
     """A 400 naming the bad field (`messages[0].content`) from pydantic's first error."""
     err = exc.errors(include_url=False)[0]
     param = param_path(data, err["loc"])
-    return InvalidRequest(f"Invalid value for `{param}`: {err['msg']}", param=param)
+    return invalid(f"Invalid value for `{param}`: {err['msg']}", param=param)
 
 
 def param_path(data: Any, loc: tuple[Any, ...]) -> str:
@@ -84,36 +108,18 @@ def param_path(data: Any, loc: tuple[Any, ...]) -> str:
     return path or "body"
 
 
-class AuthenticationFailed(ApiError):
-    status = 401
-    type = "invalid_request_error"
-    code = "invalid_api_key"
-
-
-class NotFound(ApiError):
-    status = 404
-    type = "invalid_request_error"
-
-
-class ModelNotFound(NotFound):
-    code = "model_not_found"
-
-    def __init__(self, model: str) -> None:
-        super().__init__(f"The model `{model}` does not exist", param="model")
-
-
-# Poe failure kind -> (status, type, code). Kinds are decided once, in service/poe/errors.py.
-_POE_FAILURES: dict[PoeFailure, tuple[int, str, str | None]] = {
-    PoeFailure.UNREACHABLE: (502, "upstream_error", "upstream_unreachable"),
-    PoeFailure.TIMEOUT: (504, "timeout_error", "upstream_timeout"),
-    PoeFailure.AUTH: (401, "invalid_request_error", "invalid_api_key"),
-    PoeFailure.FORBIDDEN: (403, "permission_error", "forbidden"),
-    PoeFailure.NOT_FOUND: (404, "invalid_request_error", "model_not_found"),
-    PoeFailure.RATE_LIMITED: (429, "rate_limit_error", "rate_limit_exceeded"),
-    PoeFailure.INSUFFICIENT_POINTS: (402, "insufficient_quota", "insufficient_quota"),
-    PoeFailure.TOO_LONG: (400, "invalid_request_error", "context_length_exceeded"),
-    PoeFailure.BAD_REQUEST: (400, "invalid_request_error", "upstream_rejected"),
-    PoeFailure.UPSTREAM: (502, "upstream_error", "upstream_error"),
+# Poe failure kind -> (error kind, code). Poe kinds are decided once, in service/poe/errors.py.
+_POE_FAILURES: dict[PoeFailure, tuple[ErrorKind, str]] = {
+    PoeFailure.UNREACHABLE: (ErrorKind.UPSTREAM, "upstream_unreachable"),
+    PoeFailure.TIMEOUT: (ErrorKind.TIMEOUT, "upstream_timeout"),
+    PoeFailure.AUTH: (ErrorKind.AUTHENTICATION, "invalid_api_key"),
+    PoeFailure.FORBIDDEN: (ErrorKind.PERMISSION, "forbidden"),
+    PoeFailure.NOT_FOUND: (ErrorKind.NOT_FOUND, "model_not_found"),
+    PoeFailure.RATE_LIMITED: (ErrorKind.RATE_LIMITED, "rate_limit_exceeded"),
+    PoeFailure.INSUFFICIENT_POINTS: (ErrorKind.BILLING, "insufficient_quota"),
+    PoeFailure.TOO_LONG: (ErrorKind.INVALID_REQUEST, "context_length_exceeded"),
+    PoeFailure.BAD_REQUEST: (ErrorKind.INVALID_REQUEST, "upstream_rejected"),
+    PoeFailure.UPSTREAM: (ErrorKind.UPSTREAM, "upstream_error"),
 }
 
 _RETRYABLE = {
@@ -124,22 +130,20 @@ _RETRYABLE = {
 }
 
 
-def from_poe(err: PoeError, bot: str | None = None) -> ApiError:
-    status, type_, code = _POE_FAILURES[err.kind]
+def from_poe(err: PoeError, bot: str | None = None) -> ServiceError:
+    kind, code = _POE_FAILURES[err.kind]
     headers = {}
     if err.kind is PoeFailure.RATE_LIMITED:
         headers["retry-after"] = str(err.retry_after or 10)
-    retry = err.kind in _RETRYABLE and err.retryable
     param = "model" if err.kind is PoeFailure.NOT_FOUND else None
     message = err.message
     if err.kind is PoeFailure.NOT_FOUND and bot:
         message = f"The model `{bot}` does not exist on Poe ({err.message})"
-    return ApiError(
+    return ServiceError(
+        kind,
         message,
-        status=status,
-        type=type_,
         code=code,
         param=param,
         headers=headers,
-        should_retry=retry,
+        should_retry=err.kind in _RETRYABLE and err.retryable,
     )

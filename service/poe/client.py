@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from pydantic import SecretStr
 
 from service.poe.errors import PoeError, PoeFailure, from_error_event, from_status, short_body
 from service.poe.sse import SSEParser
@@ -82,7 +83,9 @@ class PoeClient:
             ) from exc
         return data
 
-    async def stream(self, bot: str, query: dict, api_key: str) -> AsyncIterator[list[PoeEvent]]:
+    async def stream(
+        self, bot: str, query: dict, api_key: SecretStr
+    ) -> AsyncIterator[list[PoeEvent]]:
         """The bot's answer as batches of events, one batch per network read, so a caller can
         answer a read with one write (`done` and `error` are not yielded: the stream ends, or
         PoeError is raised after the events before it). Transient failures are retried, with
@@ -104,7 +107,9 @@ class PoeClient:
                 )
             await asyncio.sleep(min(0.25 * 2**attempt, 4.0))
 
-    async def _attempt(self, bot: str, query: dict, api_key: str) -> AsyncIterator[list[PoeEvent]]:
+    async def _attempt(
+        self, bot: str, query: dict, api_key: SecretStr
+    ) -> AsyncIterator[list[PoeEvent]]:
         settings = self.settings
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -115,7 +120,7 @@ class PoeClient:
             f"{self.base_url}/bot/{quote(bot, safe='')}",
             content=json.dumps(query).encode(),
             headers={
-                "authorization": f"Bearer {api_key}",
+                "authorization": f"Bearer {api_key.get_secret_value()}",
                 "content-type": "application/json",
                 "accept": "text/event-stream",
             },

@@ -10,6 +10,7 @@ import asyncio
 import json
 
 import httpx
+from pydantic import SecretStr
 
 from service.poe.client import transport_failure
 from service.poe.errors import PoeError, PoeFailure, from_status, short_body
@@ -20,7 +21,7 @@ _WHAT = "Poe's file upload"
 async def upload_bytes(
     http: httpx.AsyncClient,
     url: str,
-    key: str,
+    key: SecretStr,
     data: bytes,
     filename: str,
     content_type: str,
@@ -41,7 +42,7 @@ async def upload_bytes(
 async def upload_url(
     http: httpx.AsyncClient,
     url: str,
-    key: str,
+    key: SecretStr,
     download_url: str,
     filename: str | None,
     timeout: float,  # noqa: ASYNC109
@@ -56,7 +57,7 @@ async def upload_url(
 async def _post(
     http: httpx.AsyncClient,
     url: str,
-    key: str,
+    key: SecretStr,
     timeout: float,  # noqa: ASYNC109
     filename: str | None,
     content_type: str | None,
@@ -66,7 +67,9 @@ async def _post(
 ) -> dict[str, str]:
     try:
         async with asyncio.timeout(timeout):
-            response = await http.post(url, headers={"authorization": key}, timeout=timeout, **body)
+            response = await http.post(
+                url, headers={"authorization": key.get_secret_value()}, timeout=timeout, **body
+            )
     except TimeoutError:
         raise PoeError(PoeFailure.TIMEOUT, f"{_WHAT} did not answer within {timeout:g} s") from None
     except httpx.HTTPError as exc:
@@ -91,7 +94,9 @@ async def _post(
     }
 
 
-def _refused(response: httpx.Response, key: str, filename: str | None, by_url: bool) -> PoeError:
+def _refused(
+    response: httpx.Response, key: SecretStr, filename: str | None, by_url: bool
+) -> PoeError:
     status = response.status_code
     detail = _excerpt(response, key)
     err = from_status(status, detail, response.headers.get("retry-after"))
@@ -112,7 +117,8 @@ def _refused(response: httpx.Response, key: str, filename: str | None, by_url: b
     )
 
 
-def _excerpt(response: httpx.Response, key: str) -> str:
+def _excerpt(response: httpx.Response, key: SecretStr) -> str:
     """Poe's reason, short, without the key should Poe have echoed it."""
     detail = short_body(response.content)
-    return detail.replace(key, "***") if key else detail
+    secret = key.get_secret_value()
+    return detail.replace(secret, "***") if secret else detail

@@ -165,3 +165,35 @@ def test_generated_images_are_listed(client):
             "image_url": {"url": "https://pfst.cf2.poecdn.net/base/image/cat.png"},
         }
     ]
+
+
+def _stream_chunks(service, body: dict) -> list[dict]:
+    text = httpx.post(
+        service.url + "/v1/chat/completions", json=body, headers={"authorization": "Bearer k"}
+    ).text
+    return [json.loads(f[6:]) for f in text.split("\n\n") if f.startswith("data: {")]
+
+
+def test_held_back_prompted_calls_are_sent_once_and_counted_once(service, models_yaml, client):
+    models_yaml({"prompttoolbot": {"tools": "prompt", "replace_response": True}})
+    body = {"model": "prompttoolbot", "messages": ASK, "tools": TOOLS}
+    chunks = _stream_chunks(
+        service, {**body, "stream": True, "stream_options": {"include_usage": True}}
+    )
+    calls = [
+        d for c in chunks if c["choices"] for d in c["choices"][0]["delta"].get("tool_calls") or []
+    ]
+    assert len(calls) == 1 and calls[0]["index"] == 0
+    assert json.loads(calls[0]["function"]["arguments"]) == {"city": "Paris", "days": 3}
+    whole = client.chat.completions.create(**body)
+    assert chunks[-1]["usage"]["completion_tokens"] == whole.usage.completion_tokens
+
+
+def test_a_model_is_reached_under_its_overridden_display_name(client, models_yaml):
+    models_yaml({"echobot": {"display_name": "My Echo"}})
+    assert client.models.retrieve("My Echo").id == "echobot"
+    answer = client.chat.completions.create(
+        model="My Echo", messages=[{"role": "user", "content": "hello there"}]
+    )
+    assert answer.choices[0].message.content == "hello there"
+    assert answer.model == "My Echo"  # as the client asked for it

@@ -3,8 +3,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.core.answer_text import AnswerText
 from service.poe.client import PoeEvent
-from service.translate.answer_text import AnswerText
 
 CAT = "https://pfst.cf2.poecdn.net/base/image/cat.png"
 

@@ -19,22 +19,20 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 
-from service.attachments import (
-    AttachmentResolver,
-    UploadCache,
-    clean_filename,
-    decode_file,
-    decode_input_audio,
-    parse_data_uri,
-)
-from service.errors import InvalidRequest
+from service.core.conversation import FilePart
+from service.core.files import AttachmentResolver, clean_filename, decode_part, parse_data_uri
+from service.errors import ServiceError
+from service.fronts.openai.chat_request import parse_chat_request, to_conversation
 from service.poe.client import PoeClient
 from service.poe.errors import PoeError, PoeFailure
 from service.poe.upload import upload_bytes, upload_url
 from service.settings import Settings
+from service.storage.upload_cache import UploadCache
 
 KEY = "poe-secret-key-0123456789"
+SECRET = SecretStr(KEY)
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 PARAM = "messages[0].content[1].image_url.url"
 
@@ -129,6 +127,21 @@ def image_part(url: str) -> dict[str, Any]:
     return {"type": "image_url", "image_url": {"url": url, "detail": "auto"}}
 
 
+def file_part(part: dict[str, Any], message: int = 0, index: int = 1) -> FilePart:
+    """An OpenAI content part as the chat front hands it to the core: part `index` of message
+    `message` (raises the front's 400 for a part it refuses)."""
+    content = [{"type": "text", "text": "x"}] * index + [part]
+    messages = [{"role": "user", "content": "-"}] * message + [{"role": "user", "content": content}]
+    body = json.dumps({"model": "m", "messages": messages}).encode()
+    found = to_conversation(parse_chat_request(body)).turns[message].parts[index]
+    assert isinstance(found, FilePart)
+    return found
+
+
+def decoded(part: dict[str, Any], max_bytes: int = 10_000) -> Any:
+    return decode_part(file_part(part, 2, 0), max_bytes)
+
+
 # -- decoding ---------------------------------------------------------------------------------
 
 
@@ -178,7 +191,7 @@ def test_data_uri_lenient_base64():
     ],
 )
 def test_data_uri_refused(uri, max_bytes, code, words):
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(ServiceError) as caught:
         parse_data_uri(uri, max_bytes, PARAM)
     err = caught.value
     assert err.status == 400
@@ -188,52 +201,57 @@ def test_data_uri_refused(uri, max_bytes, code, words):
 
 
 def test_too_large_names_both_sizes():
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(ServiceError) as caught:
         parse_data_uri(data_uri(b"x" * 3_000_000, "text/plain"), 2 * 1024 * 1024, PARAM)
     assert "2.9 MiB" in caught.value.message
     assert "2.0 MiB" in caught.value.message
 
 
+def audio(data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "input_audio", "input_audio": data}
+
+
 def test_input_audio():
     wav = b"RIFF\0\0\0\0WAVEfmt " + bytes(100)
-    decoded = decode_input_audio({"data": b64(wav), "format": "wav"}, 10_000, "messages[2]")
-    assert decoded == (wav, "audio/wav", "audio.wav")
-    mp3 = decode_input_audio({"data": b64(b"ID3abc"), "format": "MP3"}, 10_000, "m")
+    assert decoded(audio({"data": b64(wav), "format": "wav"})) == (wav, "audio/wav", "audio.wav")
+    mp3 = decoded(audio({"data": b64(b"ID3abc"), "format": "MP3"}))
     assert (mp3.mime, mp3.filename) == ("audio/mpeg", "audio.mp3")
 
 
 @pytest.mark.parametrize(
-    ("audio", "param"),
+    ("data", "param"),
     [
-        ({"data": b64(b"x"), "format": "pcm16"}, "messages[2].input_audio.format"),
-        ({"data": "%%%", "format": "wav"}, "messages[2].input_audio.data"),
-        ({"format": "wav"}, "messages[2].input_audio.data"),
+        ({"data": b64(b"x"), "format": "pcm16"}, "messages[2].content[0].input_audio.format"),
+        ({"data": "%%%", "format": "wav"}, "messages[2].content[0].input_audio.data"),
+        ({"format": "wav"}, "messages[2].content"),  # refused by the contract itself
     ],
 )
-def test_input_audio_refused(audio, param):
-    with pytest.raises(InvalidRequest) as caught:
-        decode_input_audio(audio, 10_000, "messages[2]")
+def test_input_audio_refused(data, param):
+    with pytest.raises(ServiceError) as caught:
+        decoded(audio(data))
     assert caught.value.param == param
+
+
+def file(data: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "file", "file": data}
 
 
 def test_file_parts():
     pdf = b"%PDF-1.7\n" + bytes(200)
-    as_uri = decode_file(
-        {"file_data": data_uri(pdf, "application/pdf"), "filename": "report.pdf"}, 10_000, "m"
-    )
-    assert as_uri == (pdf, "application/pdf", "report.pdf")
-    raw = decode_file({"file_data": b64(pdf), "filename": "../../Q3 report.pdf"}, 10_000, "m")
+    as_uri = decoded(file({"file_data": data_uri(pdf, "application/pdf"), "filename": "r.pdf"}))
+    assert as_uri == (pdf, "application/pdf", "r.pdf")
+    raw = decoded(file({"file_data": b64(pdf), "filename": "../../Q3 report.pdf"}))
     assert raw == (pdf, "application/pdf", "Q3 report.pdf")
-    sniffed = decode_file({"file_data": b64(pdf)}, 10_000, "m")
+    sniffed = decoded(file({"file_data": b64(pdf)}))
     assert (sniffed.mime, sniffed.filename) == ("application/pdf", "file.pdf")
-    code = decode_file({"file_data": b64(b"fn main() {}\n"), "filename": "main.rs"}, 10_000, "m")
+    code = decoded(file({"file_data": b64(b"fn main() {}\n"), "filename": "main.rs"}))
     assert (code.mime, code.filename) == ("text/plain", "main.rs")
-    image = decode_file({"file_data": b64(PNG)}, 10_000, "m")
+    image = decoded(file({"file_data": b64(PNG)}))
     assert image.filename == "image.png"
 
 
 @pytest.mark.parametrize(
-    ("file", "param", "code"),
+    ("data", "param", "code"),
     [
         ({"file_id": "file-abc123"}, "messages[0].content[0].file.file_id", "unsupported_content"),
         ({"filename": "a.txt"}, "messages[0].content[0].file", "missing_file_data"),
@@ -244,9 +262,9 @@ def test_file_parts():
         ),
     ],
 )
-def test_file_parts_refused(file, param, code):
-    with pytest.raises(InvalidRequest) as caught:
-        decode_file(file, 10_000, "messages[0].content[0]")
+def test_file_parts_refused(data, param, code):
+    with pytest.raises(ServiceError) as caught:
+        decode_part(file_part(file(data), 0, 0), 10_000)
     assert (caught.value.param, caught.value.code) == (param, code)
 
 
@@ -264,7 +282,7 @@ def test_clean_filename():
 
 
 async def test_upload_bytes(http, poe_upload):
-    attachment = await upload_bytes(http, poe_upload.url, KEY, PNG, "cat.png", "image/png", 5)
+    attachment = await upload_bytes(http, poe_upload.url, SECRET, PNG, "cat.png", "image/png", 5)
     assert attachment == {
         "url": "https://pfst.cf2.poecdn.net/base/1/cat.png",
         "content_type": "image/png",
@@ -279,7 +297,7 @@ async def test_upload_bytes(http, poe_upload):
 
 async def test_upload_url(http, poe_upload):
     source = "https://example.com/pics/cat.jpg?size=large"
-    attachment = await upload_url(http, poe_upload.url, KEY, source, "cat.jpg", 5)
+    attachment = await upload_url(http, poe_upload.url, SECRET, source, "cat.jpg", 5)
     assert attachment["url"].startswith("https://pfst.cf2.poecdn.net/")
     assert attachment["content_type"] == "image/jpeg"
     [call] = poe_upload.calls
@@ -287,7 +305,7 @@ async def test_upload_url(http, poe_upload):
     assert call["type"] == "application/x-www-form-urlencoded"
     assert call["form"] == {"download_url": source, "download_filename": "cat.jpg"}
 
-    await upload_url(http, poe_upload.url, KEY, source, None, 5)
+    await upload_url(http, poe_upload.url, SECRET, source, None, 5)
     assert poe_upload.calls[1]["form"] == {"download_url": source}
 
 
@@ -305,7 +323,7 @@ async def test_upload_url(http, poe_upload):
 async def test_refused_upload(http, poe_upload, status, reason, kind):
     poe_upload.status, poe_upload.reason = status, f"{reason} (key {KEY})"
     with pytest.raises(PoeError) as caught:
-        await upload_bytes(http, poe_upload.url, KEY, PNG, "cat.png", "image/png", 5)
+        await upload_bytes(http, poe_upload.url, SECRET, PNG, "cat.png", "image/png", 5)
     err = caught.value
     assert (err.kind, err.status) == (kind, status)
     assert reason in err.message
@@ -316,7 +334,9 @@ async def test_refused_upload(http, poe_upload, status, reason, kind):
 
 async def test_wrong_key(http, poe_upload):
     with pytest.raises(PoeError) as caught:
-        await upload_bytes(http, poe_upload.url, "other-key-987", PNG, "a.png", "image/png", 5)
+        await upload_bytes(
+            http, poe_upload.url, SecretStr("other-key-987"), PNG, "a.png", "image/png", 5
+        )
     assert caught.value.kind is PoeFailure.AUTH
     assert "other-key-987" not in caught.value.message
 
@@ -324,7 +344,7 @@ async def test_wrong_key(http, poe_upload):
 async def test_download_url_not_found_is_the_clients_fault(http, poe_upload):
     poe_upload.status, poe_upload.reason = 404, "Could not download the file"
     with pytest.raises(PoeError) as caught:
-        await upload_url(http, poe_upload.url, KEY, "https://example.com/gone.png", None, 5)
+        await upload_url(http, poe_upload.url, SECRET, "https://example.com/gone.png", None, 5)
     assert caught.value.kind is PoeFailure.BAD_REQUEST
     assert "Could not download" in caught.value.message
 
@@ -335,7 +355,7 @@ async def test_download_url_not_found_is_the_clients_fault(http, poe_upload):
 async def test_answer_without_attachment_url(http, poe_upload, answer):
     poe_upload.answer = answer
     with pytest.raises(PoeError) as caught:
-        await upload_bytes(http, poe_upload.url, KEY, PNG, "a.png", "image/png", 5)
+        await upload_bytes(http, poe_upload.url, SECRET, PNG, "a.png", "image/png", 5)
     assert caught.value.kind is PoeFailure.UPSTREAM
     assert "attachment URL" in caught.value.message
 
@@ -343,7 +363,7 @@ async def test_answer_without_attachment_url(http, poe_upload, answer):
 async def test_upload_timeout(http, poe_upload):
     poe_upload.gate = asyncio.Event()  # never opened
     with pytest.raises(PoeError) as caught:
-        await upload_bytes(http, poe_upload.url, KEY, PNG, "a.png", "image/png", 0.3)
+        await upload_bytes(http, poe_upload.url, SECRET, PNG, "a.png", "image/png", 0.3)
     assert caught.value.kind is PoeFailure.TIMEOUT
     assert KEY not in caught.value.message
 
@@ -353,7 +373,9 @@ async def test_upload_unreachable(http):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(PoeError) as caught:
-        await upload_bytes(http, f"http://127.0.0.1:{port}/upload", KEY, PNG, "a", "image/png", 5)
+        await upload_bytes(
+            http, f"http://127.0.0.1:{port}/upload", SECRET, PNG, "a", "image/png", 5
+        )
     assert caught.value.kind is PoeFailure.UNREACHABLE
     assert KEY not in caught.value.message
 
@@ -363,10 +385,10 @@ async def test_upload_unreachable(http):
 
 async def test_poe_cdn_url_is_attached_as_is(resolver, poe_upload):
     url = "https://pfst.cf2.poecdn.net/base/image/abc123/cat.webp"
-    attachment = await resolver.resolve(image_part(url), KEY, "messages[0].content[1]")
+    attachment = await resolver.resolve(file_part(image_part(url), 0, 1), SECRET)
     assert attachment == {"url": url, "content_type": "image/webp", "name": "cat.webp"}
     nameless = await resolver.resolve(
-        image_part("https://pfst.cf2.poecdn.net/base/image/abc123"), KEY, "m"
+        file_part(image_part("https://pfst.cf2.poecdn.net/base/image/abc123")), SECRET
     )
     assert (nameless["content_type"], nameless["name"]) == ("image/jpeg", "abc123")
     assert poe_upload.calls == []
@@ -374,18 +396,18 @@ async def test_poe_cdn_url_is_attached_as_is(resolver, poe_upload):
 
 async def test_other_urls_are_uploaded_once(resolver, poe_upload):
     part = image_part("https://example.com/img/Cute%20cat.png")
-    first = await resolver.resolve(part, KEY, "messages[0].content[1]")
+    first = await resolver.resolve(file_part(part, 0, 1), SECRET)
     assert first["url"].startswith("https://pfst.cf2.poecdn.net/")
     assert first["name"] == "Cute cat.png"
     assert poe_upload.calls[0]["form"]["download_url"] == "https://example.com/img/Cute%20cat.png"
-    second = await resolver.resolve(part, KEY, "messages[3].content[0]")
+    second = await resolver.resolve(file_part(part, 3, 0), SECRET)
     assert second == first
     assert len(poe_upload.calls) == 1  # the cache answered
 
 
 async def test_data_uri_uploaded_once_by_content(resolver, poe_upload):
     part = image_part(data_uri(PNG))
-    first = await resolver.resolve(part, KEY, "messages[0].content[1]")
+    first = await resolver.resolve(file_part(part, 0, 1), SECRET)
     assert first == {
         "url": "https://pfst.cf2.poecdn.net/base/1/image.png",
         "content_type": "image/png",
@@ -393,8 +415,8 @@ async def test_data_uri_uploaded_once_by_content(resolver, poe_upload):
     }
     assert poe_upload.calls[0]["data"] == PNG
     # The same bytes as a file part, under another name: no second upload, its own name.
-    file_part = {"type": "file", "file": {"file_data": b64(PNG), "filename": "scan.png"}}
-    second = await resolver.resolve(file_part, KEY, "messages[1].content[0]")
+    scan = {"type": "file", "file": {"file_data": b64(PNG), "filename": "scan.png"}}
+    second = await resolver.resolve(file_part(scan, 1, 0), SECRET)
     assert second == {**first, "name": "scan.png"}
     assert len(poe_upload.calls) == 1
 
@@ -402,28 +424,20 @@ async def test_data_uri_uploaded_once_by_content(resolver, poe_upload):
 async def test_audio_and_file_parts_are_uploaded(resolver, poe_upload):
     wav = b"RIFF\0\0\0\0WAVEfmt " + bytes(64)
     audio = {"type": "input_audio", "input_audio": {"data": b64(wav), "format": "wav"}}
-    got = await resolver.resolve(audio, KEY, "messages[0].content[0]")
+    got = await resolver.resolve(file_part(audio, 0, 0), SECRET)
     assert (got["content_type"], got["name"]) == ("audio/wav", "audio.wav")
     pdf = b"%PDF-1.4\n" + bytes(64)
-    file_part = {"type": "file", "file": {"file_data": data_uri(pdf, "application/pdf")}}
-    got = await resolver.resolve(file_part, KEY, "messages[0].content[1]")
+    pdf_part = {"type": "file", "file": {"file_data": data_uri(pdf, "application/pdf")}}
+    got = await resolver.resolve(file_part(pdf_part, 0, 1), SECRET)
     assert (got["content_type"], got["name"]) == ("application/pdf", "file.pdf")
     assert [c["part_type"] for c in poe_upload.calls] == ["audio/wav", "application/pdf"]
 
 
 async def test_file_id_url_is_fetched_by_poe(resolver, poe_upload):
     part = {"type": "file", "file": {"file_id": "https://example.com/a.pdf", "filename": "A.pdf"}}
-    got = await resolver.resolve(part, KEY, "messages[0].content[0]")
+    got = await resolver.resolve(file_part(part, 0, 0), SECRET)
     assert got["name"] == "A.pdf"
     assert poe_upload.calls[0]["form"]["download_url"] == "https://example.com/a.pdf"
-
-
-async def test_generated_models_are_accepted(resolver, poe_upload):
-    from generated.openai import ChatCompletionRequestMessageContentPartImage
-
-    part = ChatCompletionRequestMessageContentPartImage.model_validate(image_part(data_uri(PNG)))
-    got = await resolver.resolve(part, KEY, "messages[0].content[0]")
-    assert got["content_type"] == "image/png"
 
 
 @pytest.mark.parametrize(
@@ -433,12 +447,12 @@ async def test_generated_models_are_accepted(resolver, poe_upload):
         (image_part("data:image/png;base64,@@"), "messages[0].content[1].image_url.url"),
         (image_part(""), "messages[0].content[1].image_url.url"),
         ({"type": "file", "file": {"file_id": "file-123"}}, "messages[0].content[1].file.file_id"),
-        ({"type": "input_audio"}, "messages[0].content[1]"),
+        ({"type": "input_audio"}, "messages[0].content"),
     ],
 )
-async def test_resolver_refuses_bad_parts(resolver, poe_upload, part, param):
-    with pytest.raises(InvalidRequest) as caught:
-        await resolver.resolve(part, KEY, "messages[0].content[1]")
+async def test_bad_parts_are_refused_naming_them(resolver, poe_upload, part, param):
+    with pytest.raises(ServiceError) as caught:
+        await resolver.resolve(file_part(part, 0, 1), SECRET)  # by the front or the resolver
     assert caught.value.param == param
     assert poe_upload.calls == []
 
@@ -446,30 +460,29 @@ async def test_resolver_refuses_bad_parts(resolver, poe_upload, part, param):
 async def test_large_data_uri_decoded_off_the_loop(http, poe_upload):
     resolver = AttachmentResolver(http, poe_upload.url, max_bytes=4 * 1024 * 1024, timeout=5)
     big = PNG + os.urandom(2 * 1024 * 1024)
-    got = await resolver.resolve(image_part(data_uri(big)), KEY, "m")
+    got = await resolver.resolve(file_part(image_part(data_uri(big))), SECRET)
     assert got["content_type"] == "image/png"
     assert poe_upload.calls[0]["data"] == big
 
 
 async def test_resolve_all_keeps_order(resolver, poe_upload):
     parts = [
-        (
-            {"type": "file", "file": {"file_data": b64(PNG + bytes([i])), "filename": f"{i}.png"}},
-            f"m{i}",
+        file_part(
+            {"type": "file", "file": {"file_data": b64(PNG + bytes([i])), "filename": f"{i}.png"}}
         )
         for i in range(4)
     ]
-    got = await resolver.resolve_all(parts, KEY)
+    got = await resolver.resolve_all(parts, SECRET)
     assert [a["name"] for a in got] == ["0.png", "1.png", "2.png", "3.png"]
     assert all(a["url"].endswith(a["name"]) for a in got)
     assert len(poe_upload.calls) == 4
 
 
 async def test_resolve_all_raises_the_error_itself(resolver, poe_upload):
-    parts = [(image_part(data_uri(PNG)), "m0"), (image_part("ftp://x/y.png"), "m1")]
-    with pytest.raises(InvalidRequest) as caught:
-        await resolver.resolve_all(parts, KEY)
-    assert caught.value.param == "m1.image_url.url"
+    parts = [file_part(image_part(data_uri(PNG))), file_part(image_part("ftp://x/y.png"), 1, 0)]
+    with pytest.raises(ServiceError) as caught:
+        await resolver.resolve_all(parts, SECRET)
+    assert caught.value.param == "messages[1].content[0].image_url.url"
 
 
 async def test_from_settings(http, poe_upload):
@@ -482,8 +495,8 @@ async def test_from_settings(http, poe_upload):
         100,
         3.0,
     )
-    with pytest.raises(InvalidRequest) as caught:
-        await resolver.resolve(image_part(data_uri(PNG)), KEY, "m")
+    with pytest.raises(ServiceError) as caught:
+        await resolver.resolve(file_part(image_part(data_uri(PNG))), SECRET)
     assert caught.value.code == "file_too_large"
 
 
@@ -493,8 +506,8 @@ async def test_from_settings(http, poe_upload):
 async def test_concurrent_identical_uploads_share_one(resolver, poe_upload):
     poe_upload.gate = asyncio.Event()
     part = image_part(data_uri(PNG))
-    first = asyncio.create_task(resolver.resolve(part, KEY, "messages[0].content[0]"))
-    second = asyncio.create_task(resolver.resolve(part, KEY, "messages[1].content[0]"))
+    first = asyncio.create_task(resolver.resolve(file_part(part, 0, 0), SECRET))
+    second = asyncio.create_task(resolver.resolve(file_part(part, 1, 0), SECRET))
     await poe_upload.arrived.wait()
     await asyncio.sleep(0.05)
     poe_upload.gate.set()
@@ -506,7 +519,7 @@ async def test_failed_upload_fails_every_waiter_and_is_not_cached(resolver, poe_
     poe_upload.gate = asyncio.Event()
     poe_upload.status, poe_upload.reason = 500, "boom"
     part = image_part(data_uri(PNG))
-    tasks = [asyncio.create_task(resolver.resolve(part, KEY, "m")) for _ in range(3)]
+    tasks = [asyncio.create_task(resolver.resolve(file_part(part), SECRET)) for _ in range(3)]
     await poe_upload.arrived.wait()
     poe_upload.gate.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -515,15 +528,15 @@ async def test_failed_upload_fails_every_waiter_and_is_not_cached(resolver, poe_
     assert len(resolver.cache) == 0
 
     poe_upload.gate, poe_upload.status = None, 200
-    await resolver.resolve(part, KEY, "m")
+    await resolver.resolve(file_part(part), SECRET)
     assert len(poe_upload.calls) == 2
 
 
 async def test_a_caller_going_away_does_not_cancel_the_shared_upload(resolver, poe_upload):
     poe_upload.gate = asyncio.Event()
     part = image_part(data_uri(PNG))
-    leaver = asyncio.create_task(resolver.resolve(part, KEY, "m"))
-    stayer = asyncio.create_task(resolver.resolve(part, KEY, "m"))
+    leaver = asyncio.create_task(resolver.resolve(file_part(part), SECRET))
+    stayer = asyncio.create_task(resolver.resolve(file_part(part), SECRET))
     await poe_upload.arrived.wait()
     leaver.cancel()
     poe_upload.gate.set()
@@ -543,8 +556,8 @@ async def test_cache_survives_a_restart(tmp_path, http, poe_upload):
     path = tmp_path / "config" / "uploads.json"
     cache = UploadCache(path, save_delay=0.05)
     resolver = AttachmentResolver(http, poe_upload.url, cache=cache, timeout=5)
-    first = await resolver.resolve(image_part(data_uri(PNG)), KEY, "m")
-    url_first = await resolver.resolve(image_part("https://example.com/a.png"), KEY, "m")
+    first = await resolver.resolve(file_part(image_part(data_uri(PNG))), SECRET)
+    url_first = await resolver.resolve(file_part(image_part("https://example.com/a.png")), SECRET)
     for _ in range(100):  # saved by itself, shortly after the new entries
         if path.exists() and len(json.loads(path.read_text())["entries"]) == 2:
             break
@@ -555,8 +568,11 @@ async def test_cache_survives_a_restart(tmp_path, http, poe_upload):
     assert "example.com" not in text  # client URLs are kept as digests only
 
     restarted = AttachmentResolver(http, poe_upload.url, cache=UploadCache(path), timeout=5)
-    assert await restarted.resolve(image_part(data_uri(PNG)), KEY, "m") == first
-    assert await restarted.resolve(image_part("https://example.com/a.png"), KEY, "m") == url_first
+    assert await restarted.resolve(file_part(image_part(data_uri(PNG))), SECRET) == first
+    assert (
+        await restarted.resolve(file_part(image_part("https://example.com/a.png")), SECRET)
+        == url_first
+    )
     assert len(poe_upload.calls) == 2
 
 
@@ -589,14 +605,14 @@ async def test_expired_entries_are_not_used(tmp_path, http, poe_upload):
     path = tmp_path / "uploads.json"
     cache = UploadCache(path, max_age=60, clock=lambda: now[0])
     resolver = AttachmentResolver(http, poe_upload.url, cache=cache, timeout=5)
-    await resolver.resolve(image_part(data_uri(PNG)), KEY, "m")
+    await resolver.resolve(file_part(image_part(data_uri(PNG))), SECRET)
     await cache.flush()
     now[0] += 59
-    await resolver.resolve(image_part(data_uri(PNG)), KEY, "m")
+    await resolver.resolve(file_part(image_part(data_uri(PNG))), SECRET)
     assert len(poe_upload.calls) == 1
     now[0] += 2
     assert len(UploadCache(path, max_age=60, clock=lambda: now[0])) == 0  # dropped on load
-    await resolver.resolve(image_part(data_uri(PNG)), KEY, "m")
+    await resolver.resolve(file_part(image_part(data_uri(PNG))), SECRET)
     assert len(poe_upload.calls) == 2
 
 

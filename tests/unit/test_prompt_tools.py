@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.translate.prompt_tools import (
+from service.core.prompt_tools import (
     ToolCallParser,
     assistant_tool_calls_text,
     build_tool_prompt,

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from service.translate.reasoning import MARKERS, MODES, THINK_CLOSE, THINK_OPEN, ReasoningSplitter
+from service.core.reasoning import MARKERS, MODES, THINK_CLOSE, THINK_OPEN, ReasoningSplitter
 
 EXAMPLE = "*Thinking...*\n\n> The user asks X.\n> Let me compute.\n>\n> Done.\n\nThe answer is 4."
 EXAMPLE_THOUGHT = "The user asks X.\nLet me compute.\n\nDone."

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from service.errors import InvalidRequest
-from service.store import ConfigConflict, ConfigNotSaved, ModelsStore, revision_of
+from service.errors import ServiceError
+from service.storage.models_config import ConfigConflict, ConfigNotSaved, ModelsStore, revision_of
 
 RUST_FILE = """\
 enable: true                     # false: no overlay at all
@@ -37,14 +37,15 @@ def test_reads_the_rust_original_format(tmp_path):
     overlay = make_store(tmp_path).current().overlay
     assert overlay.enabled
     assert overlay.aliases == {"my-claude": "claude-sonnet-4.6"}
-    assert overlay.settings_for("SOME-BOT") == {"enable": False}
-    assert overlay.settings_for("image-bot") == {"replace_response": True}
+    assert overlay.settings_for("SOME-BOT").enable is False
+    assert overlay.saved_settings("image-bot") == {"replace_response": True}
     assert overlay.custom[0]["id"] == "My-Private-Bot"
 
 
 def test_enable_false_turns_the_overlay_off(tmp_path):
     overlay = make_store(tmp_path, "enable: false\nmodels: {a: {mapping: b}}\n").current().overlay
-    assert not overlay.enabled and overlay.settings_for("a") == {}
+    assert not overlay.enabled and overlay.settings_for("a").model_dump() == {}
+    assert overlay.saved_settings("a") == {"mapping": "b"}  # the admin page still shows it
 
 
 def test_missing_file_is_an_empty_configuration(tmp_path):
@@ -91,7 +92,7 @@ def test_stale_revision_is_refused_and_nothing_written(tmp_path):
 )
 def test_validation_names_the_bad_field_and_keeps_the_file(tmp_path, config, param):
     store = make_store(tmp_path)
-    with pytest.raises(InvalidRequest) as caught:
+    with pytest.raises(ServiceError) as caught:
         store.save(config, store.current().revision)
     assert caught.value.param == param
     assert (tmp_path / "models.yaml").read_text() == RUST_FILE
@@ -160,7 +161,7 @@ def test_read_only_directory_answers_an_error_and_keeps_the_old_file(small_disk)
 SAVER = """
 import sys, itertools
 from pathlib import Path
-from service.store import ModelsStore
+from service.storage.models_config import ModelsStore
 store = ModelsStore(Path(sys.argv[1]))
 configs = [{"models": {f"bot-{i}": {"display_name": "a" * 200} for i in range(300)}},
            {"models": {f"bot-{i}": {"display_name": "b" * 200} for i in range(300)}}]

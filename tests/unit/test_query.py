@@ -2,14 +2,25 @@ from __future__ import annotations
 
 import pytest
 
+from generated.admin import ModelSettings
 from generated.openai import CreateChatCompletionRequest
-from service.errors import InvalidRequest
-from service.translate.request import to_poe_query, tool_mode
+from service.core.catalog import ResolvedModel
+from service.core.query import build_query
+from service.errors import ServiceError
+from service.fronts.openai.chat_request import to_conversation
+
+
+def resolved(settings=None, entry=None) -> ResolvedModel:
+    return ResolvedModel.of("m", "m", ModelSettings.model_validate(settings or {}), entry)
+
+
+def plan(settings=None, entry=None, attachments=None, **body):
+    request = CreateChatCompletionRequest.model_validate({"model": "m", **body}, strict=True)
+    return build_query(to_conversation(request), resolved(settings, entry), attachments)
 
 
 def query(settings=None, entry=None, **body):
-    request = CreateChatCompletionRequest.model_validate({"model": "m", **body}, strict=True)
-    return to_poe_query(request, settings=settings, entry=entry).query
+    return plan(settings, entry, **body).query
 
 
 def test_roles_merge_and_params():
@@ -44,36 +55,39 @@ def test_unset_options_are_not_sent():
 
 
 def test_n_above_one_is_refused():
-    with pytest.raises(InvalidRequest) as caught:
-        to_poe_query(CreateChatCompletionRequest.model_construct(model="m", messages=[], n=2))
-    assert caught.value.param == "n"
+    with pytest.raises(ServiceError) as caught:
+        to_conversation(CreateChatCompletionRequest.model_construct(model="m", messages=[], n=2))
+    assert (caught.value.status, caught.value.param) == (400, "n")
 
 
-def test_non_text_part_is_refused_with_its_path():
-    with pytest.raises(InvalidRequest) as caught:
-        query(
-            messages=[
-                {"role": "user", "content": "a"},
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "text", "text": "x"},
-                        {"type": "image_url", "image_url": {"url": "u"}},
-                    ],
-                },
-            ]
-        )
-    assert caught.value.param == "messages[1].content[1]"
+def test_uploaded_files_are_attached_to_their_message():
+    image = {"url": "https://poecdn.net/a.png", "content_type": "image/png", "name": "a.png"}
+    q = plan(
+        attachments={(2, 1): image},
+        messages=[
+            {"role": "user", "content": "a"},
+            {"role": "assistant", "content": "b"},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "x"},
+                    {"type": "image_url", "image_url": {"url": "https://e.com/a.png"}},
+                ],
+            },
+        ],
+    ).query
+    assert [m["attachments"] for m in q["query"]] == [[], [], [image]]
+    assert q["query"][2]["content"] == "x"
 
 
 TOOL = {"type": "function", "function": {"name": "f"}}
 
 
 def test_tool_mode_defaults():
-    assert tool_mode({}, None) == "native"  # a private bot: the protocol's own way
-    assert tool_mode({}, {"supported_features": ["tools"]}) == "native"
-    assert tool_mode({}, {"supported_features": []}) == "prompt"
-    assert tool_mode({"tools": "off"}, {"supported_features": ["tools"]}) == "off"
+    assert resolved({}, None).tool_mode == "native"  # a private bot: the protocol's own way
+    assert resolved({}, {"supported_features": ["tools"]}).tool_mode == "native"
+    assert resolved({}, {"supported_features": []}).tool_mode == "prompt"
+    assert resolved({"tools": "off"}, {"supported_features": ["tools"]}).tool_mode == "off"
 
 
 def test_native_tools_are_filled_in():
@@ -112,24 +126,15 @@ def test_latest_round_goes_to_the_top_level_and_older_rounds_stay_as_text():
 
 
 def test_prompted_tools_become_instructions():
-    plan = to_poe_query(
-        CreateChatCompletionRequest.model_validate(
-            {
-                "model": "m",
-                "messages": [
-                    {"role": "system", "content": "Be nice."},
-                    {"role": "user", "content": "x"},
-                ],
-                "tools": [TOOL],
-            },
-            strict=True,
-        ),
+    prompted = plan(
         settings={"tools": "prompt"},
+        messages=[{"role": "system", "content": "Be nice."}, {"role": "user", "content": "x"}],
+        tools=[TOOL],
     )
-    assert plan.prompt_tools == [TOOL]
-    system = plan.query["query"][0]
+    assert [tool["name"] for tool in prompted.prompt_tools] == ["f"]
+    system = prompted.query["query"][0]
     assert system["role"] == "system" and system["content"].startswith("Be nice.")
-    assert "<tool_call>" in system["content"] and "tools" not in plan.query
+    assert "<tool_call>" in system["content"] and "tools" not in prompted.query
 
 
 def test_parameters_only_declared_ones_pass():

@@ -1,9 +1,10 @@
-"""OpenAI content parts (images, audio, files) -> Poe attachments, uploading only what must be.
+"""File parts of a conversation (images, audio, documents) -> Poe attachments, uploading only
+what must be.
 
-- `image_url` with an http(s) URL: a Poe CDN URL is attached as it is; any other URL is fetched
-  by Poe itself (upload by `download_url`), cached by URL.
-- a base64 `data:` URL, `input_audio`, or `file.file_data`: decoded here, uploaded as bytes,
-  cached by the SHA-256 of the bytes. `file.file_id` is only accepted when it is an http(s) URL.
+- an http(s) URL: a Poe CDN URL is attached as it is; any other URL is fetched by Poe itself
+  (upload by `download_url`), cached by URL.
+- a base64 `data:` URL or base64 data: decoded here, uploaded as bytes, cached by the SHA-256
+  of the bytes.
 
 Accepted types (anything else is a 400 naming the part): images png, jpeg, gif, webp, heic,
 heif; pdf; text (plain, markdown, csv, json; any other `text/*` and a few text-like application
@@ -27,16 +28,18 @@ import hashlib
 import logging
 import mimetypes
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
 import httpx
+from pydantic import SecretStr
 
-from service.errors import InvalidRequest
+from service.core.conversation import FilePart
+from service.errors import ServiceError, invalid
 from service.poe.upload import upload_bytes, upload_url
-from service.upload_cache import UploadCache
+from service.storage.upload_cache import UploadCache
 
 log = logging.getLogger("poe2openai.attachments")
 
@@ -102,8 +105,8 @@ _EXTENSION_TYPES.update(
     oga="audio/ogg",
     opus="audio/ogg",
 )
-# OpenAI's input_audio `format` -> MIME type.
-_AUDIO_FORMATS = {
+# Audio format names (OpenAI's input_audio `format`) -> MIME type.
+AUDIO_FORMATS = {
     "wav": "audio/wav",
     "mp3": "audio/mpeg",
     "mpeg": "audio/mpeg",
@@ -132,54 +135,25 @@ class DecodedFile(NamedTuple):
 
 
 def parse_data_uri(uri: str, max_bytes: int, param: str) -> tuple[bytes, str]:
-    """`data:<type>;base64,<data>` -> (bytes, MIME type), or InvalidRequest naming `param`."""
+    """`data:<type>;base64,<data>` -> (bytes, MIME type), or a 400 naming `param`."""
     return _parse_data_uri(uri, max_bytes, param, None)
 
 
-def decode_input_audio(audio: Mapping[str, Any], max_bytes: int, param: str) -> DecodedFile:
-    """An `input_audio` object ({data, format}); `param` names the part (`...content[j]`)."""
-    fmt = str(audio.get("format") or "").strip().lower()
-    mime = _AUDIO_FORMATS.get(fmt)
-    if mime is None:
-        raise InvalidRequest(
-            f"Audio format `{fmt}` is not supported: use one of {', '.join(_AUDIO_FORMATS)}",
-            param=f"{param}.input_audio.format",
-            code="unsupported_file_type",
-        )
-    text = audio.get("data")
-    where = f"{param}.input_audio.data"
-    if not isinstance(text, str):
-        raise InvalidRequest("`data` must be a base64 string", param=where)
-    if text.startswith("data:"):
-        data, _ = parse_data_uri(text, max_bytes, where)
+def decode_part(part: FilePart, max_bytes: int) -> DecodedFile:
+    """A part's base64 data or `data:` URL, decoded. A declared type wins over the data URL's;
+    a file without either gets one from its name or its bytes."""
+    data, media_type, param = part.url or part.data, part.media_type, part.param
+    filename = clean_filename(part.filename)
+    if not data:
+        raise invalid("This part carries no file", param=param)
+    if data[:5].lower() == "data:":
+        decoded, mime = _parse_data_uri(data, max_bytes, param, filename)
+        mime = (_declared_type(media_type, param) if media_type else None) or mime
     else:
-        data = _decode_base64(text, max_bytes, where)
-    return DecodedFile(data, mime, default_filename(mime))
-
-
-def decode_file(file: Mapping[str, Any], max_bytes: int, param: str) -> DecodedFile:
-    """A `file` object ({file_data, filename}); `param` names the part (`...content[j]`).
-    `file_id` (OpenAI's Files API) cannot be honoured: 400."""
-    name = clean_filename(file.get("filename"))
-    text = file.get("file_data")
-    if not isinstance(text, str) or not text:
-        if file.get("file_id"):
-            raise InvalidRequest(
-                "File ids from OpenAI's Files API are not supported: send the file inline as "
-                "`file_data` (a base64 data URL), or give an http(s) URL as `file_id`",
-                param=f"{param}.file.file_id",
-                code="unsupported_content",
-            )
-        raise InvalidRequest(
-            "A file part needs `file_data`", param=f"{param}.file", code="missing_file_data"
-        )
-    where = f"{param}.file.file_data"
-    if text.startswith("data:"):
-        data, mime = _parse_data_uri(text, max_bytes, where, name)
-    else:
-        data = _decode_base64(text, max_bytes, where)
-        mime = _guess_type(data, name, where)
-    return DecodedFile(data, mime, name or default_filename(mime))
+        decoded = _decode_base64(data, max_bytes, param)
+        declared = _declared_type(media_type, param) if media_type else None
+        mime = declared or _guess_type(decoded, filename, param)
+    return DecodedFile(decoded, mime, filename or default_filename(mime))
 
 
 def clean_filename(name: object) -> str | None:
@@ -195,13 +169,13 @@ def clean_filename(name: object) -> str | None:
 
 def _parse_data_uri(uri: str, max_bytes: int, param: str, name: str | None) -> tuple[bytes, str]:
     if uri[:5].lower() != "data:":
-        raise InvalidRequest("Expected a base64 data URL (`data:<type>;base64,...`)", param=param)
+        raise invalid("Expected a base64 data URL (`data:<type>;base64,...`)", param=param)
     comma = uri.find(",", 5, 1024)
     if comma < 0:
-        raise InvalidRequest("This data URL has no `,` before its data", param=param)
+        raise invalid("This data URL has no `,` before its data", param=param)
     mime, *flags = (p.strip().lower() for p in uri[5:comma].split(";"))
     if "base64" not in flags:
-        raise InvalidRequest(
+        raise invalid(
             "Only base64 data URLs are supported: `data:<type>;base64,<data>`",
             param=param,
             code="invalid_base64",
@@ -223,18 +197,16 @@ def _decode_base64(text: str, max_bytes: int, param: str) -> bytes:
         try:
             data = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidRequest(
-                "This is not valid base64", param=param, code="invalid_base64"
-            ) from None
+            raise invalid("This is not valid base64", param=param, code="invalid_base64") from None
     if not data:
-        raise InvalidRequest("The file is empty", param=param)
+        raise invalid("The file is empty", param=param)
     if len(data) > max_bytes:
         raise _too_large(len(data), max_bytes, param)
     return data
 
 
-def _too_large(size: int, limit: int, param: str) -> InvalidRequest:
-    return InvalidRequest(
+def _too_large(size: int, limit: int, param: str) -> ServiceError:
+    return invalid(
         f"The file is {_mib(size)} once decoded; the limit is {_mib(limit)}",
         param=param,
         code="file_too_large",
@@ -275,7 +247,7 @@ def _guess_type(data: bytes, name: str | None, param: str) -> str:
         return "text/plain"
     if by_name:
         raise _unsupported(by_name, param)
-    raise InvalidRequest(
+    raise invalid(
         "Cannot tell this file's type: use a data URL with a MIME type, or a file name",
         param=param,
         code="unsupported_file_type",
@@ -290,8 +262,8 @@ def default_filename(mime: str) -> str:
     return f"{stem}.{_TYPES.get(mime, 'bin')}"
 
 
-def _unsupported(mime: str, param: str) -> InvalidRequest:
-    return InvalidRequest(
+def _unsupported(mime: str, param: str) -> ServiceError:
+    return invalid(
         f"Files of type `{mime}` are not supported: send an image (png, jpeg, gif, webp, "
         "heic), a pdf, text, audio (wav, mp3, ogg, webm, m4a, aac, flac) or video (mp4, webm)",
         param=param,
@@ -341,7 +313,7 @@ def _sniff(data: bytes) -> str | None:
 
 
 class AttachmentResolver:
-    """One OpenAI content part -> one Poe attachment `{"url", "content_type", "name"}`."""
+    """One file part -> one Poe attachment `{"url", "content_type", "name"}`."""
 
     def __init__(
         self,
@@ -370,59 +342,26 @@ class AttachmentResolver:
             timeout=settings.poe_upload_timeout,
         )
 
-    async def resolve(self, part: Any, key: str, param: str) -> dict[str, str]:
-        """`part` is an image_url, input_audio or file part (a dict or a generated model);
-        `param` names it (`messages[i].content[j]`) in a 400. Raises InvalidRequest or
-        PoeError."""
-        if hasattr(part, "model_dump"):
-            part = part.model_dump()
-        if not isinstance(part, Mapping):
-            raise InvalidRequest("A content part must be an object", param=param)
-        kind = part.get("type")
-        body = part.get(kind) if isinstance(kind, str) else None
-        if kind == "image_url":
-            url = body.get("url") if isinstance(body, Mapping) else body
-            where = f"{param}.image_url.url"
-            if not isinstance(url, str) or not url:
-                raise InvalidRequest("An image_url part needs a `url`", param=where)
-            if url[:5].lower() == "data:":
-                decoded = await _off_loop(len(url), self._decode_image, url, where)
-                return await self._upload(decoded, key)
-            return await self._from_url(url, key, None, "image/jpeg", where)
-        if not isinstance(body, Mapping):
-            raise InvalidRequest(f"A `{kind}` part needs a `{kind}` object", param=param)
-        if kind == "input_audio":
-            size = len(str(body.get("data") or ""))
-            decoded = await _off_loop(
-                size, _hashed, decode_input_audio, body, self.max_bytes, param
-            )
-            return await self._upload(decoded, key)
-        if kind == "file":
-            file_id = body.get("file_id")
-            if not body.get("file_data") and isinstance(file_id, str) and _is_http(file_id):
-                name = clean_filename(body.get("filename"))
-                return await self._from_url(
-                    file_id, key, name, _OCTET_STREAM, f"{param}.file.file_id"
-                )
-            size = len(str(body.get("file_data") or ""))
-            decoded = await _off_loop(size, _hashed, decode_file, body, self.max_bytes, param)
-            return await self._upload(decoded, key)
-        raise InvalidRequest(f"Content parts of type `{kind}` carry no file", param=param)
+    async def resolve(self, part: FilePart, key: SecretStr) -> dict[str, str]:
+        """One file part -> `{"url", "content_type", "name"}`. Raises ServiceError (a 400 naming
+        `part.param`) or PoeError."""
+        if part.url is not None and part.url[:5].lower() != "data:":
+            name = clean_filename(part.filename)
+            return await self._from_url(part.url, key, name, part.fallback_type, part.param)
+        size = len(part.url or part.data or "")
+        decoded = await _off_loop(size, _hashed, decode_part, part, self.max_bytes)
+        return await self._upload(decoded, key)
 
-    async def resolve_all(self, parts: Iterable[tuple[Any, str]], key: str) -> list[dict]:
-        """Several (part, param) pairs at once, uploaded concurrently, in order."""
+    async def resolve_all(self, parts: Iterable[FilePart], key: SecretStr) -> list[dict]:
+        """Several parts at once, uploaded concurrently, in order."""
         try:
             async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self.resolve(part, key, param)) for part, param in parts]
+                tasks = [group.create_task(self.resolve(part, key)) for part in parts]
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None  # one error for the client, not a group
         return [task.result() for task in tasks]
 
-    def _decode_image(self, url: str, param: str) -> tuple[DecodedFile, str]:
-        data, mime = parse_data_uri(url, self.max_bytes, param)
-        return DecodedFile(data, mime, default_filename(mime)), _digest(data)
-
-    async def _upload(self, decoded: tuple[DecodedFile, str], key: str) -> dict[str, str]:
+    async def _upload(self, decoded: tuple[DecodedFile, str], key: SecretStr) -> dict[str, str]:
         file, digest = decoded
         attachment = await self.cache.get_or_upload(
             f"sha256:{digest}",
@@ -439,10 +378,10 @@ class AttachmentResolver:
         return {**attachment, "name": file.filename}
 
     async def _from_url(
-        self, url: str, key: str, name: str | None, fallback_type: str, param: str
+        self, url: str, key: SecretStr, name: str | None, fallback_type: str, param: str
     ) -> dict[str, str]:
         if not _is_http(url):
-            raise InvalidRequest(
+            raise invalid(
                 "Expected an http(s) URL or a base64 data URL", param=param, code="invalid_url"
             )
         parts = urlsplit(url)

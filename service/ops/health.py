@@ -17,7 +17,7 @@ async def healthz(request: Request) -> HTTPResponse:
     return json(
         {
             "status": "ok",
-            "open_streams": len(request.app.ctx.keepalive.writers),
+            "open_streams": len(request.app.ctx.keepalive.streams),
             "tasks": len(asyncio.all_tasks()),
         }
     )

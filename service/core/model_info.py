@@ -1,4 +1,8 @@
-"""Poe's model list entries -> OpenAI model objects. Pure, no I/O."""
+"""Poe's model list entries -> the model objects clients see. Pure, no I/O.
+
+The service's own model shape is OpenAI's `Model` (plus the extras clients read); the
+Anthropic front derives its list from it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ from typing import Any
 _MILLISECONDS_THRESHOLD = 100_000_000_000
 
 
-def to_openai_model(entry: dict[str, Any]) -> dict[str, Any]:
-    """One Poe list entry as an OpenAI `Model`, with the optional extras clients read."""
+def model_view(entry: dict[str, Any]) -> dict[str, Any]:
+    """One Poe list entry as a `Model`, with the optional extras clients read."""
     created = entry.get("created")
     if isinstance(created, bool) or not isinstance(created, int | float) or created < 0:
         created = 0
@@ -45,7 +49,7 @@ def to_openai_model(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def custom_model(entry: dict[str, Any]) -> dict[str, Any]:
-    """A custom model from models.yaml (`created` and `owned_by` optional) as an OpenAI model."""
+    """A custom model from models.yaml (`created` and `owned_by` optional) as a `Model`."""
     model: dict[str, Any] = {
         "id": entry["id"],
         "object": "model",
@@ -55,37 +59,3 @@ def custom_model(entry: dict[str, Any]) -> dict[str, Any]:
     if entry.get("display_name"):
         model["name"] = entry["display_name"]
     return model
-
-
-def admin_view(entry: Any, overlay: Any) -> dict[str, Any]:
-    """A Poe model joined with its settings, for the admin page (openapi/admin.yaml AdminModel).
-    The saved settings show even while the overlay is off; `shown` is what /v1/models does."""
-    settings = overlay.settings.get(entry.id.lower(), {})
-    model = entry.openai
-    return {
-        "id": entry.id,
-        "source": "poe",
-        "shown": not overlay.enabled or settings.get("enable") is not False,
-        "shown_as": settings.get("mapping") or entry.id,
-        "name": model.get("name"),
-        "owned_by": model.get("owned_by"),
-        "description": model.get("description"),
-        "input_modalities": (model.get("architecture") or {}).get("input_modalities", []),
-        "context_length": model.get("context_length"),
-        "pricing": entry.poe.get("pricing"),
-        "supported_features": model.get("supported_features", []),
-        "settings": settings,
-    }
-
-
-def custom_view(custom: dict[str, Any], overlay_enabled: bool) -> dict[str, Any]:
-    """A custom model from models.yaml, for the admin page (listed only with the overlay on)."""
-    return {
-        "id": custom["id"],
-        "source": "custom",
-        "shown": overlay_enabled,
-        "shown_as": custom["id"],
-        "name": custom.get("display_name"),
-        "owned_by": custom.get("owned_by") or "custom",
-        "settings": {},
-    }

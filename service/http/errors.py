@@ -1,63 +1,57 @@
-"""The one error handler: every error a client sees, Sanic's own included, in OpenAI's shape."""
+"""The one error handler: every error a client sees, Sanic's own included, as a ServiceError
+rendered by the front the request is for (OpenAI's shape unless a front claims the request)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from sanic import Request, Sanic
 from sanic.exceptions import MethodNotAllowed, NotFound, PayloadTooLarge, SanicException
 from sanic.response import HTTPResponse, json
 
-from service.api.middleware import finish_headers
-from service.errors import ApiError
+from service.errors import ErrorKind, ServiceError
+from service.http.middleware import finish_headers
 
-log = logging.getLogger("poe2openai.api")
+log = logging.getLogger("poe2openai.http")
 
-
-def render(request: Request, exc: Exception) -> HTTPResponse:
-    error = to_api_error(request, exc)
-    response = json(error.body(), status=error.status, headers=error.headers)
-    # Sanic skips response middleware for some errors raised before routing: add headers here.
-    finish_headers(request, response)
-    return response
+# The error body of the API a request speaks.
+ErrorBody = Callable[[ServiceError], dict[str, Any]]
 
 
-def to_api_error(request: Request, exc: Exception) -> ApiError:
-    if isinstance(exc, ApiError):
+def to_service_error(request: Request, exc: Exception) -> ServiceError:
+    if isinstance(exc, ServiceError):
         return exc
     if isinstance(exc, NotFound | MethodNotAllowed) and (allowed := _allowed_methods(request)):
         # Sanic answers 404 to methods it does not know (TRACE...) even on existing paths.
-        return ApiError(
+        return ServiceError(
+            ErrorKind.METHOD_NOT_ALLOWED,
             f"Method {request.method} is not allowed for {request.path}",
-            status=405,
-            type="invalid_request_error",
             code="method_not_allowed",
             headers={"allow": ", ".join(allowed)},
         )
     if isinstance(exc, NotFound | MethodNotAllowed):
-        return ApiError(
+        return ServiceError(
+            ErrorKind.NOT_FOUND,
             f"Invalid URL ({request.method} {request.path})",
-            status=404,
-            type="invalid_request_error",
             code="unknown_url",
         )
     if isinstance(exc, PayloadTooLarge):
         limit = request.app.config.REQUEST_MAX_SIZE
-        return ApiError(
+        return ServiceError(
+            ErrorKind.TOO_LARGE,
             f"The request body is larger than the limit of {limit} bytes (MAX_REQUEST_SIZE)",
-            status=413,
-            type="invalid_request_error",
             code="request_too_large",
         )
     if isinstance(exc, SanicException) and 400 <= exc.status_code < 500:
-        return ApiError(
-            str(exc) or "Bad request", status=exc.status_code, type="invalid_request_error"
+        return ServiceError(
+            ErrorKind.INVALID_REQUEST, str(exc) or "Bad request", status=exc.status_code
         )
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
-    return ApiError(
+    return ServiceError(
+        ErrorKind.INTERNAL,
         "The server had an error while processing your request",
-        status=500,
-        type="server_error",
         code="internal_error",
     )
 
@@ -74,5 +68,17 @@ def _allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
-def install(app: Sanic) -> None:
+def install(app: Sanic, body_for: Callable[[Request], ErrorBody]) -> None:
+    """`body_for(request)`: the error body of the API the request speaks."""
+
+    def render(request: Request, exc: Exception) -> HTTPResponse:
+        error = to_service_error(request, exc)
+        body = body_for(request)(error)
+        response = json(body, status=error.status, headers=error.headers)
+        # Sanic skips response middleware for some errors raised before routing: add them here.
+        finish_headers(request, response)
+        if body.get("type") == "error":  # Anthropic's shape; its SDK reads `request-id`
+            response.headers["request-id"] = response.headers["x-request-id"]
+        return response
+
     app.error_handler.add(Exception, render)

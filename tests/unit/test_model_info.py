@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from service.translate.models import to_openai_model
+from service.core.model_info import model_view
 from tests.support.fake_poe import MODEL_LIST
 
 
 def test_full_entry():
-    model = to_openai_model(MODEL_LIST[0])
+    model = model_view(MODEL_LIST[0])
     assert model == {
         "id": "claude-sonnet-4.6",
         "object": "model",
@@ -24,7 +24,7 @@ def test_full_entry():
 
 
 def test_minimal_entry_gets_the_four_required_keys():
-    assert to_openai_model({"id": "x"}) == {
+    assert model_view({"id": "x"}) == {
         "id": "x",
         "object": "model",
         "created": 0,
@@ -33,16 +33,16 @@ def test_minimal_entry_gets_the_four_required_keys():
 
 
 def test_created_already_in_seconds_is_kept():
-    assert to_openai_model({"id": "x", "created": 1723456789})["created"] == 1723456789
+    assert model_view({"id": "x", "created": 1723456789})["created"] == 1723456789
 
 
 def test_context_length_from_context_window():
     entry = {"id": "x", "context_window": {"context_length": 4096}, "context_length": None}
-    assert to_openai_model(entry)["context_length"] == 4096
+    assert model_view(entry)["context_length"] == 4096
 
 
 def test_bad_types_are_tolerated():
-    model = to_openai_model(
+    model = model_view(
         {
             "id": "x",
             "created": "yesterday",

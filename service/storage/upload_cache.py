@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
-from service.store import write_atomically
+from service.storage.models_config import write_atomically
 
 log = logging.getLogger("poe2openai.attachments")
 

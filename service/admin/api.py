@@ -23,9 +23,9 @@ from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
 
 from service import __version__
-from service.errors import ApiError, InvalidRequest, NotFound, from_poe
+from service.admin.views import admin_view, custom_view
+from service.errors import ErrorKind, ServiceError, from_poe, invalid, invalid_json, not_found
 from service.poe.errors import PoeError
-from service.translate.models import admin_view, custom_view
 
 bp = Blueprint("admin")
 
@@ -51,16 +51,14 @@ _SECURITY_HEADERS = {
 }
 
 
-class Unauthorized(ApiError):
-    status = 401
-    type = "invalid_request_error"
-    code = "admin_unauthorized"
+def _unauthorized(message: str, headers: dict[str, str]) -> ServiceError:
+    return ServiceError(
+        ErrorKind.AUTHENTICATION, message, code="admin_unauthorized", headers=headers
+    )
 
 
-class Forbidden(ApiError):
-    status = 403
-    type = "invalid_request_error"
-    code = "cross_site_request"
+def _cross_site(message: str) -> ServiceError:
+    return ServiceError(ErrorKind.PERMISSION, message, code="cross_site_request")
 
 
 class LoginThrottle:
@@ -92,7 +90,7 @@ class LoginThrottle:
 def _guard(request: Request, changes_state: bool = False) -> None:
     settings = request.app.ctx.settings
     if not settings.admin_enabled:
-        raise NotFound(
+        raise not_found(
             "The admin page is off: set ADMIN_PASSWORD (and optionally "
             "ADMIN_USERNAME) to turn it on",
             code="admin_disabled",
@@ -101,10 +99,9 @@ def _guard(request: Request, changes_state: bool = False) -> None:
     address = request.remote_addr or request.ip or "?"
     wait = throttle.retry_after(address)
     if wait:
-        raise ApiError(
+        raise ServiceError(
+            ErrorKind.RATE_LIMITED,
             "Too many failed logins from your address; try again later",
-            status=429,
-            type="rate_limit_error",
             code="too_many_logins",
             headers={"retry-after": str(wait)},
         )
@@ -115,17 +112,19 @@ def _guard(request: Request, changes_state: bool = False) -> None:
     if not (user_ok and password_ok):
         if user or password:
             throttle.failed(address)
-        raise Unauthorized(
+        raise _unauthorized(
             "Admin credentials are missing or wrong",
             headers={"www-authenticate": 'Basic realm="poe2openai admin", charset="UTF-8"'},
         )
     throttle.succeeded(address)
     if changes_state:
         if request.headers.get(CSRF_HEADER) != CSRF_VALUE:
-            raise Forbidden(f"State-changing admin requests need `X-Requested-With: {CSRF_VALUE}`")
+            raise _cross_site(
+                f"State-changing admin requests need `X-Requested-With: {CSRF_VALUE}`"
+            )
         origin = request.headers.get("origin")
         if origin and urlparse(origin).netloc != request.host:
-            raise Forbidden("Cross-site admin requests are refused")
+            raise _cross_site("Cross-site admin requests are refused")
 
 
 def _basic_credentials(request: Request) -> tuple[bytes, bytes]:
@@ -160,14 +159,14 @@ async def asset(request: Request, name: str) -> HTTPResponse:
     _guard(request)
     body = request.app.ctx.admin_page.get(name)
     if body is None:
-        raise NotFound(f"Invalid URL ({request.method} {request.path})", code="unknown_url")
+        raise not_found(f"Invalid URL ({request.method} {request.path})", code="unknown_url")
     return _secured(raw(body, content_type=_PAGE_FILES[name]))
 
 
 @bp.get("/admin/api/config")
 async def get_config(request: Request) -> HTTPResponse:
     _guard(request)
-    return _document(request.app.ctx.store.current())
+    return _document(request.app.ctx.models_config.current())
 
 
 @bp.put("/admin/api/config")
@@ -175,25 +174,25 @@ async def put_config(request: Request) -> HTTPResponse:
     _guard(request, changes_state=True)
     if_match = request.headers.get("if-match")
     if not if_match:
-        raise ApiError(
+        raise ServiceError(
+            ErrorKind.INVALID_REQUEST,
             "Send the revision you edited as If-Match (the ETag of GET /admin/api/config)",
             status=428,
-            type="invalid_request_error",
             code="revision_required",
         )
     try:
         config = json.loads(request.body)
     except ValueError:
-        raise InvalidRequest("The request body is not valid JSON", code="invalid_json") from None
+        raise invalid_json() from None
     if not isinstance(config, dict):
-        raise InvalidRequest("The configuration must be a JSON object", param="config")
-    return _document(request.app.ctx.store.save(config, if_match))
+        raise invalid("The configuration must be a JSON object", param="config")
+    return _document(request.app.ctx.models_config.save(config, if_match))
 
 
 @bp.get("/admin/api/models")
 async def list_admin_models(request: Request) -> HTTPResponse:
     _guard(request)
-    overlay = request.app.ctx.store.current().overlay
+    overlay = request.app.ctx.models_config.current().overlay
     catalog = request.app.ctx.catalog
     try:
         entries = await catalog.models()
@@ -224,7 +223,7 @@ async def status(request: Request) -> HTTPResponse:
             {
                 "version": __version__,
                 "config_dir": str(settings.config_dir),
-                "overlay_enabled": request.app.ctx.store.current().overlay.enabled,
+                "overlay_enabled": request.app.ctx.models_config.current().overlay.enabled,
                 "poe_api_key": mask(key) if key else None,
             }
         )

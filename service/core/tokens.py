@@ -11,6 +11,7 @@ import asyncio
 import base64
 import gzip
 import hashlib
+from collections.abc import Callable
 from importlib.resources import files
 
 import tiktoken
@@ -65,18 +66,18 @@ def _estimate(text: str) -> int:
     return (len(text.encode()) + 3) // 4
 
 
-async def usage(prompt: list[str], completion: str, exact: bool = True) -> dict[str, int]:
-    """`exact`: count with o200k_base (loaded on first use); else estimate from the length."""
+async def prompt_tokens(prompt: list[str], exact: bool = True) -> int:
+    """The tokens of a conversation's messages, with the chat format's per-message overhead.
+    `exact`: count with o200k_base (loaded on first use); else estimate from the length."""
     count = (await encoding()).encode_ordinary if exact else None
+    total = sum(_tokens(count, text) + _TOKENS_PER_MESSAGE for text in prompt)
+    return total + (3 if prompt else 0)  # every reply is primed with <|start|>assistant
 
-    def tokens(text: str) -> int:
-        return len(count(text)) if count is not None else _estimate(text)
 
-    prompt_tokens = sum(tokens(text) + _TOKENS_PER_MESSAGE for text in prompt)
-    prompt_tokens += 3 if prompt else 0  # every reply is primed with <|start|>assistant
-    completion_tokens = tokens(completion)
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-    }
+async def text_tokens(text: str, exact: bool = True) -> int:
+    count = (await encoding()).encode_ordinary if exact else None
+    return _tokens(count, text)
+
+
+def _tokens(count: Callable[[str], list[int]] | None, text: str) -> int:
+    return len(count(text)) if count is not None else _estimate(text)

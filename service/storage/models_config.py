@@ -23,25 +23,27 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic.experimental.missing_sentinel import MISSING
 
-from generated.admin import ModelsConfig
-from service.errors import ApiError, InvalidRequest, invalid_request
+from generated.admin import ModelsConfig, ModelSettings
+from service.errors import ErrorKind, ServiceError, invalid, invalid_request
 
 log = logging.getLogger("poe2openai.store")
 
 FILE_NAME = "models.yaml"
 
 
-class ConfigConflict(ApiError):
-    status = 409
-    type = "invalid_request_error"
-    code = "config_changed"
+class ConfigConflict(ServiceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorKind.CONFLICT, message, code="config_changed")
 
 
-class ConfigNotSaved(ApiError):
-    status = 507
-    type = "server_error"
-    code = "config_not_saved"
+class ConfigNotSaved(ServiceError):
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorKind.NOT_SAVED, message, code="config_not_saved")
+
+
+_NO_SETTINGS = ModelSettings()
 
 
 @dataclass(frozen=True)
@@ -49,12 +51,21 @@ class Overlay:
     """models.yaml, checked and indexed for lookups (all keys lower-case)."""
 
     enabled: bool = False
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # poe id -> settings
+    settings: dict[str, ModelSettings] = field(default_factory=dict)  # poe id -> settings
     aliases: dict[str, str] = field(default_factory=dict)  # alias -> poe id
     custom: tuple[dict[str, Any], ...] = ()
 
-    def settings_for(self, poe_id: str) -> dict[str, Any]:
-        return self.settings.get(poe_id.lower(), {}) if self.enabled else {}
+    def settings_for(self, poe_id: str) -> ModelSettings:
+        """A model's settings; all unset while the overlay is off."""
+        if not self.enabled:
+            return _NO_SETTINGS
+        return self.settings.get(poe_id.lower(), _NO_SETTINGS)
+
+    def saved_settings(self, poe_id: str) -> dict[str, Any]:
+        """What models.yaml says for a model (unknown keys included), even with the overlay
+        off: the admin page shows it."""
+        settings = self.settings.get(poe_id.lower())
+        return settings.model_dump(mode="json") if settings is not None else {}
 
 
 @dataclass(frozen=True)
@@ -70,24 +81,24 @@ def revision_of(data: bytes) -> str:
 
 
 def check_config(config: Any) -> Overlay:
-    """Validate a configuration; raise InvalidRequest with the path of the bad field."""
+    """Validate a configuration; raise a 400 naming the path of the bad field."""
     if config is None:
         config = {}
     try:
-        ModelsConfig.model_validate(config, strict=True)
+        checked = ModelsConfig.model_validate(config, strict=True)
     except ValidationError as exc:
         raise invalid_request(exc, config) from None
-    models = config.get("models") or {}
-    settings: dict[str, dict[str, Any]] = {}
+    models = checked.models if checked.models is not MISSING else None
+    settings: dict[str, ModelSettings] = {}
     aliases: dict[str, str] = {}
-    for poe_id, entry in models.items():
-        entry = entry or {}
+    for poe_id, entry in (models or {}).items():
+        entry = entry or ModelSettings()
         settings[poe_id.lower()] = entry
-        alias = entry.get("mapping")
+        alias = entry.mapping if entry.mapping is not MISSING else None
         if alias:
             owner = aliases.get(alias.lower())
             if owner is not None:
-                raise InvalidRequest(
+                raise invalid(
                     f"`{alias}` is already the alias of `{owner}`",
                     param=f"models.{poe_id}.mapping",
                     code="duplicate_alias",
@@ -98,7 +109,7 @@ def check_config(config: Any) -> Overlay:
     for i, model in enumerate(custom):
         name = model["id"].lower()
         if name in seen or name in aliases:
-            raise InvalidRequest(
+            raise invalid(
                 f"`{model['id']}` is used twice",
                 param=f"custom_models[{i}].id",
                 code="duplicate_alias",
@@ -141,9 +152,9 @@ class ModelsStore:
         try:
             config = yaml.safe_load(data) or {}
             if not isinstance(config, dict):
-                raise InvalidRequest("the top level must be a mapping", param="config")
+                raise invalid("the top level must be a mapping", param="config")
             return ConfigState(config, revision, check_config(config))
-        except (yaml.YAMLError, InvalidRequest, UnicodeDecodeError) as exc:
+        except (yaml.YAMLError, ServiceError, UnicodeDecodeError) as exc:
             problem = (
                 f"{self.path} is not a valid configuration ({_describe(exc)}); "
                 "the model overlay is off until it is fixed"
@@ -226,7 +237,7 @@ def write_atomically(path: Path, data: bytes, keep_backup: bool = False) -> None
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, InvalidRequest):
+    if isinstance(exc, ServiceError):
         return f"{exc.param}: {exc.message}"
     mark = getattr(exc, "problem_mark", None)
     where = f"line {mark.line + 1}: " if mark is not None else ""

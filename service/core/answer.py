@@ -1,0 +1,159 @@
+"""Poe events -> neutral answer events: one state machine for streamed and whole answers.
+
+Text goes through three stages: the answer's text (replacements, files: answer_text.py), the
+thinking/answer split (reasoning.py), and, for bots on prompted tools, the tool-call parser
+(prompt_tools.py). Native tool calls arrive in `json` events (tool_calls.py).
+
+`feed` returns the events to stream for a Poe event and `finish` the rest, ending with the
+`Finish` (streaming=False: both return nothing, and `feed` only gathers the answer).
+`whole()` builds the whole answer from the final state alone (the text exactly as the bot left
+it, replacements applied, and the native calls): it reads the state and changes nothing, so a
+stream's own calls are never counted or sent twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.core.answer_text import AnswerText
+from service.core.conversation import ToolCall
+from service.core.events import (
+    AnswerEvent,
+    Finish,
+    FinishReason,
+    Images,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallStart,
+    WholeAnswer,
+)
+from service.core.prompt_tools import ToolCallParser
+from service.core.reasoning import ReasoningSplitter
+from service.core.tool_calls import ToolCalls
+from service.poe.client import PoeEvent
+
+_TEXT_EVENTS = ("text", "replace_response", "file")
+
+
+class AnswerState:
+    __slots__ = (
+        "_cut",
+        "_images_sent",
+        "_prompt_calls",
+        "_prompt_tools",
+        "_reasoning_mode",
+        "_splitter",
+        "_streaming",
+        "_tool_parser",
+        "native_calls",
+        "text",
+    )
+
+    def __init__(
+        self,
+        reasoning: str = "reasoning_content",
+        prompt_tools: list[dict[str, Any]] | None = None,
+        streaming: bool = True,
+    ) -> None:
+        """With streaming=False, `feed` only gathers the answer for `whole()`."""
+        self._streaming = streaming
+        self.text = AnswerText()
+        self.native_calls = ToolCalls()
+        self._reasoning_mode = reasoning
+        self._prompt_tools = prompt_tools
+        self._splitter = ReasoningSplitter(reasoning)
+        self._tool_parser = ToolCallParser(prompt_tools) if prompt_tools else None
+        self._prompt_calls = 0  # prompted calls streamed so far
+        self._images_sent = 0
+        self._cut = False  # the bot said its answer was cut at a length limit
+
+    def feed(self, event: PoeEvent) -> list[AnswerEvent]:
+        if event.kind == "json":
+            return self._json(event.data)
+        if not self._streaming:
+            self.text.feed(event)
+            return []
+        if event.kind not in _TEXT_EVENTS:
+            return []
+        events = self._shape(self._splitter.feed(self.text.feed(event)))
+        if len(self.text.images) > self._images_sent:
+            events.append(Images(tuple(self.text.images[self._images_sent :])))
+            self._images_sent = len(self.text.images)
+        return events
+
+    def finish(self) -> list[AnswerEvent]:
+        """Streaming: what is still held back, then the Finish (without usage). Otherwise
+        nothing: the whole answer, finish reason included, is `whole()`."""
+        if not self._streaming:
+            self.text.finish()
+            return []
+        events = self._shape(self._splitter.feed(self.text.finish()) + self._splitter.finish())
+        if self._tool_parser is not None:
+            events += self._calls(self._tool_parser.finish())
+        return [*events, Finish(self._reason(bool(self.native_calls.calls or self._prompt_calls)))]
+
+    def whole(self) -> WholeAnswer:
+        """The whole answer, from the final text and the native calls (after finish())."""
+        splitter = ReasoningSplitter(self._reasoning_mode)
+        content, reasoning = [], []
+        for kind, piece in splitter.feed(self.text.content) + splitter.finish():
+            (reasoning if kind == "reasoning" else content).append(piece)
+        text = "".join(content)
+        calls = [ToolCall(c.id, c.name, c.arguments) for c in self.native_calls.calls]
+        if self._prompt_tools:
+            parser = ToolCallParser(self._prompt_tools)
+            parsed = parser.feed(text) + parser.finish()
+            text = "".join(value for kind, value in parsed if kind == "content")
+            calls += [
+                ToolCall(value["id"], value["name"], value["arguments"])
+                for kind, value in parsed
+                if kind == "call"
+            ]
+        return WholeAnswer(
+            text=text,
+            reasoning="".join(reasoning),
+            tool_calls=calls,
+            images=list(self.text.images),
+            finish_reason=self._reason(bool(calls)),
+        )
+
+    def _reason(self, called: bool) -> FinishReason:
+        if called:
+            return "tool_calls"
+        return "max_tokens" if self._cut else "stop"
+
+    def _json(self, data: dict[str, Any]) -> list[AnswerEvent]:
+        events: list[AnswerEvent] = list(self.native_calls.from_poe_chunk(data))
+        try:
+            choice = data["choices"][0]
+            content = choice["delta"].get("content")
+            self._cut = self._cut or choice.get("finish_reason") == "length"
+        except (KeyError, IndexError, TypeError, AttributeError):
+            content = None
+        if isinstance(content, str) and content:
+            text = self.text.append(content)
+            if self._streaming:
+                events = self._shape(self._splitter.feed(text)) + events
+        return events
+
+    def _shape(self, pieces: list[tuple[str, str]]) -> list[AnswerEvent]:
+        events: list[AnswerEvent] = []
+        for kind, text in pieces:
+            if kind == "reasoning":
+                events.append(ReasoningDelta(text))
+            elif self._tool_parser is None:
+                events.append(TextDelta(text))
+            else:
+                events += self._calls(self._tool_parser.feed(text))
+        return events
+
+    def _calls(self, parsed: list[tuple[str, Any]]) -> list[AnswerEvent]:
+        events: list[AnswerEvent] = []
+        for kind, value in parsed:
+            if kind == "content":
+                events.append(TextDelta(value))
+            else:
+                index = len(self.native_calls.calls) + self._prompt_calls
+                self._prompt_calls += 1
+                events.append(ToolCallStart(index, value["id"], value["name"], value["arguments"]))
+        return events

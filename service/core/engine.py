@@ -1,0 +1,132 @@
+"""The one engine call every front makes: a conversation in, an answer out.
+
+`Engine.answer` resolves the model (catalog + models.yaml), uploads the files (before anything
+is sent to the bot, so a refused upload leaves nothing half-sent), builds the Poe query and
+returns an `Answer`: `stream()` yields batches of neutral events (one batch per network read,
+so a front can answer a read with one write) ending with a `Finish`, `complete()` gathers the
+whole answer. Failures are `ServiceError`s; after the first batch they end the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+
+from service.access.caller import Caller
+from service.core import tokens
+from service.core.answer import AnswerState
+from service.core.catalog import ModelCatalog, ResolvedModel
+from service.core.conversation import Conversation
+from service.core.events import AnswerEvent, Finish, Usage, WholeAnswer
+from service.core.files import AttachmentResolver
+from service.core.query import QueryPlan, build_query
+from service.errors import from_poe
+from service.poe.client import PoeClient
+from service.poe.errors import PoeError
+from service.storage.models_config import ModelsStore
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    poe: PoeClient
+    catalog: ModelCatalog
+    models_config: ModelsStore
+    attachments: AttachmentResolver
+    exact_usage: bool = True  # o200k_base counts; False: estimates from the length
+
+    def resolve(self, model: str) -> ResolvedModel:
+        return self.catalog.resolve(model, self.models_config.current().overlay)
+
+    async def answer(
+        self, caller: Caller, model: str, conversation: Conversation, *, usage: bool = False
+    ) -> Answer:
+        """`usage`: the Finish carries token counts (and `input_tokens()` is ready early)."""
+        resolved = self.resolve(model)
+        files = conversation.file_parts()
+        attachments = {}
+        if files:
+            try:
+                got = await self.attachments.resolve_all([p for _, _, p in files], caller.poe_key)
+            except PoeError as err:
+                raise from_poe(err) from None
+            attachments = {(i, j): a for (i, j, _), a in zip(files, got, strict=True)}
+        plan = build_query(conversation, resolved, attachments)
+        return Answer(self, caller, resolved, plan, usage)
+
+    async def count_input(self, model: str, conversation: Conversation) -> int:
+        """The input tokens of a conversation as the bot would get it (files not counted)."""
+        plan = build_query(conversation, self.resolve(model), _NoFiles())
+        return await tokens.prompt_tokens(plan.prompt_texts, self.exact_usage)
+
+
+class _NoFiles(dict):
+    """Attachments for counting only: every file part is attached as nothing."""
+
+    def __missing__(self, key: object) -> dict:
+        return {}
+
+
+class Answer:
+    def __init__(
+        self, engine: Engine, caller: Caller, model: ResolvedModel, plan: QueryPlan, usage: bool
+    ) -> None:
+        self._engine = engine
+        self._caller = caller
+        self.model = model
+        self._plan = plan
+        self._usage = usage
+        self._input_tokens: int | None = None
+
+    async def input_tokens(self) -> int:
+        if self._input_tokens is None:
+            self._input_tokens = await tokens.prompt_tokens(
+                self._plan.prompt_texts, self._engine.exact_usage
+            )
+        return self._input_tokens
+
+    async def stream(self) -> AsyncIterator[list[AnswerEvent]]:
+        """Event batches as Poe answers. A model set to `replace_response` is held back and
+        sent once at the end, exactly as the bot left it (for bots that rewrite their answer)."""
+        hold_back = self.model.replace_response
+        state = self._state(streaming=not hold_back)
+        async with aclosing(self._poe_events()) as batches:
+            async for batch in batches:
+                events = [e for event in batch for e in state.feed(event)]
+                if events and not hold_back:
+                    yield events
+        rest = state.finish()
+        if hold_back:
+            whole = state.whole()
+            rest = [*whole.events(), Finish(whole.finish_reason)]
+        finish = rest[-1]
+        assert isinstance(finish, Finish)
+        if self._usage:
+            rest[-1] = finish._replace(usage=await self._count(state.whole()))
+        yield rest
+
+    async def complete(self) -> tuple[WholeAnswer, Usage | None]:
+        state = self._state(streaming=False)
+        async with aclosing(self._poe_events()) as batches:
+            async for batch in batches:
+                for event in batch:
+                    state.feed(event)
+        state.finish()
+        whole = state.whole()
+        return whole, (await self._count(whole) if self._usage else None)
+
+    def _state(self, streaming: bool) -> AnswerState:
+        return AnswerState(self.model.reasoning, self._plan.prompt_tools, streaming=streaming)
+
+    async def _poe_events(self) -> AsyncIterator[list]:
+        events = self._engine.poe.stream(self.model.bot, self._plan.query, self._caller.poe_key)
+        try:
+            async with aclosing(events):
+                async for batch in events:
+                    yield batch
+        except PoeError as err:
+            raise from_poe(err, self.model.bot) from None
+
+    async def _count(self, whole: WholeAnswer) -> Usage:
+        output = await tokens.text_tokens(whole.said(), self._engine.exact_usage)
+        return Usage(await self.input_tokens(), output)

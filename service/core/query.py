@@ -1,0 +1,208 @@
+"""A conversation -> the Poe query body. Pure: no I/O.
+
+Files were uploaded before this runs: `attachments` maps (turn index, part index) to the Poe
+attachment for that part. Tools reach the bot natively (Poe's `tools`, `tool_calls`,
+`tool_results`) or, for bots without native tools, described in the system message and called
+in the answer's text (prompt_tools.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from service.core.conversation import Conversation, FilePart, TextPart, ToolCall, Turn
+from service.core.prompt_tools import (
+    assistant_tool_calls_text,
+    build_tool_prompt,
+    tool_result_text,
+)
+
+if TYPE_CHECKING:
+    from service.core.catalog import ResolvedModel
+
+PROTOCOL_VERSION = "1.2"
+
+# Poe has no `assistant` (a fastapi_poe server answers 500 to it).
+_ROLES = {"system": "system", "user": "user", "assistant": "bot", "tool": "tool"}
+
+
+@dataclass
+class QueryPlan:
+    """The Poe query and what answering it needs besides."""
+
+    query: dict[str, Any]
+    prompt_tools: list[dict[str, Any]] | None = None  # tools the answer's text may call
+    prompt_texts: list[str] = field(default_factory=list)  # for usage
+
+
+def build_query(
+    conversation: Conversation,
+    model: ResolvedModel,
+    attachments: dict[tuple[int, int], dict[str, Any]] | None = None,
+) -> QueryPlan:
+    attachments = attachments or {}
+    tools = [_flat_tool(t) for t in conversation.tools]
+    choice = conversation.tool_choice
+    mode = model.tool_mode if tools and choice != "none" else "off"
+
+    messages: list[dict[str, Any]] = []
+    top_calls: list[dict[str, Any]] = []
+    top_results: list[dict[str, Any]] = []
+    names_by_call: dict[str, str] = {}
+    turns = conversation.turns
+    last_user = max((i for i, t in enumerate(turns) if t.role == "user"), default=-1)
+    for i, turn in enumerate(turns):
+        role = _ROLES[turn.role]
+        content = _text(turn)
+        files = [attachments[i, j] for j, p in enumerate(turn.parts) if isinstance(p, FilePart)]
+        for call in turn.tool_calls:
+            names_by_call[call.id] = call.name
+        latest_round = i > last_user
+        if turn.role == "assistant" and turn.tool_calls:
+            if mode == "native" and latest_round:
+                top_calls += [_poe_call(c) for c in turn.tool_calls]  # Poe wants them on top
+                if not content and not files:
+                    continue  # nothing left of this turn in the conversation itself
+            else:
+                calls = [_flat_call(c) for c in turn.tool_calls]
+                content = "\n".join(filter(None, [content, assistant_tool_calls_text(calls)]))
+        if turn.role == "tool":
+            call_id = turn.tool_call_id or ""
+            name = names_by_call.get(call_id)
+            if turn.is_error:
+                content = f"Error: {content}" if content else "Error"
+            if mode == "native" and latest_round:
+                top_results.append(
+                    {
+                        "role": "tool",
+                        "name": name or "",
+                        "tool_call_id": call_id,
+                        "content": content,
+                    }
+                )
+                continue
+            role, content = "user", tool_result_text(name, call_id, content)
+        if messages and messages[-1]["role"] == role:
+            # Some bots want strict user/bot alternation; Poe's own helper merges like this.
+            previous = messages[-1]
+            previous["content"] = "\n\n".join(p for p in (previous["content"], content) if p)
+            previous["attachments"] += files
+            continue
+        message = {
+            "role": role,
+            "content": content,
+            "content_type": "text/markdown",
+            "attachments": files,
+            "parameters": {},
+        }
+        if turn.name:
+            message["sender"] = {"name": turn.name}
+        messages.append(message)
+
+    prompt_tools = None
+    if mode == "prompt":
+        prompt_tools = tools
+        instruction = build_tool_prompt(tools, _choice(choice), conversation.parallel_tool_calls)
+        if messages and messages[0]["role"] == "system":
+            messages[0]["content"] = f"{messages[0]['content']}\n\n{instruction}".strip()
+        else:
+            messages.insert(
+                0,
+                {
+                    "role": "system",
+                    "content": instruction,
+                    "content_type": "text/markdown",
+                    "attachments": [],
+                    "parameters": {},
+                },
+            )
+
+    parameters = bot_parameters(conversation, model)
+    if parameters:
+        for message in reversed(messages):
+            if message["role"] == "user":
+                message["parameters"] = parameters
+                break
+
+    query: dict[str, Any] = {
+        "version": PROTOCOL_VERSION,
+        "type": "query",
+        "query": messages,
+        "user_id": "",
+        "conversation_id": "",
+        "message_id": "",
+    }
+    options = conversation.options
+    if options.temperature is not None:
+        query["temperature"] = options.temperature
+    if options.stop:
+        query["stop_sequences"] = list(options.stop)
+    if options.logit_bias:
+        query["logit_bias"] = dict(options.logit_bias)
+    if mode == "native":
+        query["tools"] = [_poe_tool(t) for t in tools]
+        if top_calls:
+            query["tool_calls"] = top_calls
+            query["tool_results"] = top_results
+    return QueryPlan(query, prompt_tools, [m["content"] for m in messages])
+
+
+def bot_parameters(conversation: Conversation, model: ResolvedModel) -> dict[str, Any]:
+    """Poe `parameters`: the per-model defaults from models.yaml, with what the client sent on
+    top, but only parameters Poe's model list declares for the bot (others are ignored)."""
+    parameters = dict(model.parameters)
+    declared = model.declared_parameters
+    if not declared:
+        return parameters
+    options = conversation.options
+    sent = dict(options.parameters)
+    if options.reasoning_effort is not None:
+        sent["reasoning_effort"] = options.reasoning_effort
+    if options.thinking_budget is not None:
+        sent.setdefault("thinking_budget", options.thinking_budget)
+    parameters.update({k: v for k, v in sent.items() if k in declared})
+    return parameters
+
+
+def _text(turn: Turn) -> str:
+    """Poe wants one string per message: the text parts joined."""
+    return "\n".join(p.text for p in turn.parts if isinstance(p, TextPart))
+
+
+def _choice(choice: Any) -> str | dict[str, Any] | None:
+    name = getattr(choice, "name", None)
+    return {"name": name} if name else choice
+
+
+def _flat_tool(tool: Any) -> dict[str, Any]:
+    flat: dict[str, Any] = {"name": tool.name, "description": tool.description}
+    if tool.parameters is not None:
+        flat["parameters"] = tool.parameters
+    return flat
+
+
+def _poe_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """Poe requires `description` and `parameters.type/properties/required`: clients omit them."""
+    parameters = dict(tool.get("parameters") or {})
+    parameters.setdefault("type", "object")
+    parameters.setdefault("properties", {})
+    parameters.setdefault("required", [])
+    function = {
+        "name": tool["name"],
+        "description": tool.get("description") or "",
+        "parameters": parameters,
+    }
+    return {"type": "function", "function": function}
+
+
+def _flat_call(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
+def _poe_call(call: ToolCall) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": "function",
+        "function": {"name": call.name, "arguments": call.arguments},
+    }

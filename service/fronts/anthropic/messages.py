@@ -1,0 +1,74 @@
+"""POST /v1/messages and /v1/messages/count_tokens (and without /v1): the Anthropic Messages
+API on any Poe bot."""
+
+from __future__ import annotations
+
+import uuid
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+from generated.anthropic import CountTokensRequest, CreateMessageRequest
+from service.access.caller import caller_from_headers
+from service.core.conversation import Conversation
+from service.core.engine import Engine
+from service.errors import invalid
+from service.fronts.anthropic.encode import BlockWriter, message_body
+from service.fronts.anthropic.request import parse_body, server_tools, to_conversation
+from service.http.middleware import request_id
+from service.http.sse import relay
+
+bp = Blueprint("anthropic")
+
+
+@bp.post("/v1/messages")
+@bp.post("/messages", name="messages_unversioned")
+async def create_message(request: Request) -> HTTPResponse | None:
+    caller = caller_from_headers(request.headers)
+    body = parse_body(request.body, CreateMessageRequest)
+    engine: Engine = request.app.ctx.engine
+    conversation = _conversation(engine, body)
+    answer = await engine.answer(caller, body.model, conversation, usage=True)
+    message_id = "msg_" + uuid.uuid4().hex
+    headers = {"request-id": request_id(request)}
+    if body.stream is True:
+        writer = BlockWriter(
+            request,
+            message_id=message_id,
+            model=body.model,
+            input_tokens=await answer.input_tokens(),
+        )
+        await relay(request, answer.stream(), writer)
+        return None
+    whole, usage = await answer.complete()
+    assert usage is not None
+    return json(message_body(message_id, body.model, whole, usage), headers=headers)
+
+
+@bp.post("/v1/messages/count_tokens")
+@bp.post("/messages/count_tokens", name="count_tokens_unversioned")
+async def count_tokens(request: Request) -> HTTPResponse:
+    caller_from_headers(request.headers)  # the same key rule as for messages
+    body = parse_body(request.body, CountTokensRequest)
+    engine: Engine = request.app.ctx.engine
+    count = await engine.count_input(body.model, _conversation(engine, body))
+    return json({"input_tokens": count}, headers={"request-id": request_id(request)})
+
+
+def _conversation(engine: Engine, body: CreateMessageRequest | CountTokensRequest) -> Conversation:
+    """Server tools (web search...) reach the bot as the parameter it declares for them on Poe;
+    one the bot does not declare is refused, not silently dropped."""
+    mapped = {}
+    wanted = server_tools(body)
+    if wanted:
+        declared = engine.resolve(body.model).declared_parameters
+        for index, parameter in wanted:
+            if parameter not in declared:
+                raise invalid(
+                    f"The server tool `{body.tools[index].type}` is not available for "
+                    f"`{body.model}`: Poe declares no `{parameter}` parameter for this bot",
+                    param=f"tools[{index}]",
+                    code="unsupported_tool",
+                )
+            mapped[parameter] = True
+    return to_conversation(body, mapped)
