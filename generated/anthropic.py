@@ -200,7 +200,7 @@ class ThinkingConfigEnabled(BaseModel):
         extra="allow",
     )
     type: Literal["enabled"]
-    budget_tokens: Annotated[int, Field(ge=1)]
+    budget_tokens: Annotated[float, Field(ge=1.0, multiple_of=1.0)]
 
 
 class ThinkingConfigDisabled(BaseModel):
@@ -208,6 +208,13 @@ class ThinkingConfigDisabled(BaseModel):
         extra="allow",
     )
     type: Literal["disabled"]
+
+
+class ThinkingConfigAdaptive(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["adaptive"]
 
 
 class CreateMessageRequest(BaseModel):
@@ -222,10 +229,11 @@ class CreateMessageRequest(BaseModel):
         ),
     ]
     max_tokens: Annotated[
-        int,
+        float,
         Field(
             description="Required, as in Anthropic's API. Poe takes no limit, so it is not enforced.",
-            ge=1,
+            ge=1.0,
+            multiple_of=1.0,
         ),
     ]
     messages: Annotated[list[MessageParam], Field(min_length=1)]
@@ -238,7 +246,8 @@ class CreateMessageRequest(BaseModel):
         Field(description="Accepted and ignored (Poe has no equivalent).", ge=0.0, le=1.0),
     ] = MISSING
     top_k: Annotated[
-        int | MISSING, Field(description="Accepted and ignored (Poe has no equivalent).", ge=0)
+        float | MISSING,
+        Field(description="Accepted and ignored (Poe has no equivalent).", ge=0.0, multiple_of=1.0),
     ] = MISSING
     tools: list[Tool] | MISSING = MISSING
     tool_choice: Annotated[
@@ -246,7 +255,8 @@ class CreateMessageRequest(BaseModel):
         Field(discriminator="type"),
     ] = MISSING
     thinking: Annotated[
-        ThinkingConfigEnabled | ThinkingConfigDisabled | MISSING, Field(discriminator="type")
+        ThinkingConfigEnabled | ThinkingConfigDisabled | ThinkingConfigAdaptive | MISSING,
+        Field(discriminator="type"),
     ] = MISSING
     metadata: Annotated[dict[str, Any] | MISSING, Field(description="Accepted and ignored.")] = (
         MISSING
@@ -267,7 +277,8 @@ class CountTokensRequest(BaseModel):
         Field(discriminator="type"),
     ] = MISSING
     thinking: Annotated[
-        ThinkingConfigEnabled | ThinkingConfigDisabled | MISSING, Field(discriminator="type")
+        ThinkingConfigEnabled | ThinkingConfigDisabled | ThinkingConfigAdaptive | MISSING,
+        Field(discriminator="type"),
     ] = MISSING
 
 

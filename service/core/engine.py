@@ -22,7 +22,7 @@ from service.core.events import AnswerEvent, Finish, Usage, WholeAnswer
 from service.core.files import AttachmentResolver
 from service.core.query import QueryPlan, build_query
 from service.errors import from_poe
-from service.poe.client import PoeClient
+from service.poe.client import PoeClient, PoeEvent
 from service.poe.errors import PoeError
 from service.storage.models_config import ModelsStore
 
@@ -67,6 +67,24 @@ class _NoFiles(dict):
         return {}
 
 
+async def answer_events(
+    poe_batches: AsyncIterator[list[PoeEvent]], state: AnswerState, hold_back: bool
+) -> AsyncIterator[list[AnswerEvent]]:
+    """Poe's event batches -> answer event batches, the last ending with the Finish. With
+    `hold_back` (the per-model replace_response switch, for bots that rewrite their answer)
+    nothing is sent until the end, then the whole answer, exactly as the bot left it."""
+    async with aclosing(poe_batches):
+        async for batch in poe_batches:
+            events = [e for event in batch for e in state.feed(event)]
+            if events and not hold_back:
+                yield events
+    rest = state.finish()
+    if hold_back:
+        whole = state.whole()
+        rest = [*whole.events(), Finish(whole.finish_reason)]
+    yield rest
+
+
 class Answer:
     def __init__(
         self, engine: Engine, caller: Caller, model: ResolvedModel, plan: QueryPlan, usage: bool
@@ -86,24 +104,16 @@ class Answer:
         return self._input_tokens
 
     async def stream(self) -> AsyncIterator[list[AnswerEvent]]:
-        """Event batches as Poe answers. A model set to `replace_response` is held back and
-        sent once at the end, exactly as the bot left it (for bots that rewrite their answer)."""
+        """Event batches as Poe answers, the last ending with the Finish (with usage when
+        asked for)."""
         hold_back = self.model.replace_response
         state = self._state(streaming=not hold_back)
-        async with aclosing(self._poe_events()) as batches:
-            async for batch in batches:
-                events = [e for event in batch for e in state.feed(event)]
-                if events and not hold_back:
-                    yield events
-        rest = state.finish()
-        if hold_back:
-            whole = state.whole()
-            rest = [*whole.events(), Finish(whole.finish_reason)]
-        finish = rest[-1]
-        assert isinstance(finish, Finish)
-        if self._usage:
-            rest[-1] = finish._replace(usage=await self._count(state.whole()))
-        yield rest
+        async with aclosing(answer_events(self._poe_events(), state, hold_back)) as batches:
+            async for events in batches:
+                finish = events[-1]
+                if self._usage and type(finish) is Finish:
+                    events[-1] = finish._replace(usage=await self._count(state.whole()))
+                yield events
 
     async def complete(self) -> tuple[WholeAnswer, Usage | None]:
         state = self._state(streaming=False)
@@ -118,7 +128,7 @@ class Answer:
     def _state(self, streaming: bool) -> AnswerState:
         return AnswerState(self.model.reasoning, self._plan.prompt_tools, streaming=streaming)
 
-    async def _poe_events(self) -> AsyncIterator[list]:
+    async def _poe_events(self) -> AsyncIterator[list[PoeEvent]]:
         events = self._engine.poe.stream(self.model.bot, self._plan.query, self._caller.poe_key)
         try:
             async with aclosing(events):

@@ -41,7 +41,7 @@ def build_query(
     model: ResolvedModel,
     attachments: dict[tuple[int, int], dict[str, Any]] | None = None,
 ) -> QueryPlan:
-    attachments = attachments or {}
+    attachments = {} if attachments is None else attachments
     tools = [_flat_tool(t) for t in conversation.tools]
     choice = conversation.tool_choice
     mode = model.tool_mode if tools and choice != "none" else "off"

@@ -8,29 +8,18 @@ true})`) also counts the chunks that carry a role and a finish_reason: exactly o
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+from tests.support.node import NODE_DIR, node_binary
+
 MODES = {"helper": (), "create": ("--create",)}
 
 
 @pytest.fixture(scope="module")
 def node() -> str:
-    """The node binary, with tests/node's locked dependencies installed (`npm ci`) if missing."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    # A missing Node.js is a broken test machine, not a reason to skip: .ci/run installs it.
-    assert node and npm, "node and npm are needed for the Node SDK tests"
-    if not (NODE_DIR / "node_modules" / "openai").is_dir():
-        subprocess.run(
-            [npm, "ci", "--prefix", str(NODE_DIR), "--no-audit", "--no-fund"],
-            check=True,
-            timeout=300,
-        )
-    return node
+    return node_binary()
 
 
 @pytest.fixture

@@ -29,4 +29,8 @@ def error_type(error: ServiceError) -> str:
 
 
 def error_body(error: ServiceError) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": error_type(error), "message": error.message}}
+    """Anthropic's body has no `param`: the message names the field, as Anthropic's do."""
+    message = error.message
+    if error.param and error.param not in message:
+        message = f"{error.param}: {message}"
+    return {"type": "error", "error": {"type": error_type(error), "message": message}}

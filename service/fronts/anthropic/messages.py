@@ -48,7 +48,7 @@ async def create_message(request: Request) -> HTTPResponse | None:
 @bp.post("/v1/messages/count_tokens")
 @bp.post("/messages/count_tokens", name="count_tokens_unversioned")
 async def count_tokens(request: Request) -> HTTPResponse:
-    caller_from_headers(request.headers)  # the same key rule as for messages
+    # Counted here: no key is needed, as nothing is asked of Poe.
     body = parse_body(request.body, CountTokensRequest)
     engine: Engine = request.app.ctx.engine
     count = await engine.count_input(body.model, _conversation(engine, body))

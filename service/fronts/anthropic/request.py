@@ -74,7 +74,8 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
     ]
     choice, parallel = _tool_choice(_given(request.tool_choice))
     thinking = _given(request.thinking)
-    budget = thinking.budget_tokens if thinking is not None and thinking.type == "enabled" else None
+    enabled = thinking is not None and thinking.type == "enabled"
+    budget = int(thinking.budget_tokens) if enabled else None
     extra = dict(request.model_extra or {})
     extra.update(bot_parameters or {})
     return Conversation(
@@ -85,7 +86,7 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
         options=AnswerOptions(
             stop=list(_given(getattr(request, "stop_sequences", MISSING)) or []) or None,
             temperature=_given(getattr(request, "temperature", MISSING)),
-            max_tokens=_given(getattr(request, "max_tokens", MISSING)),
+            max_tokens=_whole(_given(getattr(request, "max_tokens", MISSING))),
             thinking_budget=budget,
             parameters=extra,
         ),
@@ -172,6 +173,10 @@ def _tool_choice(choice: Any) -> tuple[ToolChoice, bool]:
     if choice.type == "tool":
         return NamedTool(choice.name), parallel
     return choice.type, parallel  # auto, none
+
+
+def _whole(number: float | None) -> int | None:
+    return None if number is None else int(number)
 
 
 def _given(value: Any) -> Any:
