@@ -43,6 +43,9 @@ TARGETS = {
     "ready_s": ("<=", 1.0),
     "idle_rss_mb": ("<", 80),
     "streams_hwm_mb": ("<", 200),
+    # The Anthropic front's CPU per request, over the chat front's in the same run.
+    "ans32_cpu_ratio": ("<=", 1.10),
+    "ast32_cpu_ratio": ("<=", 1.10),
 }
 
 
@@ -199,6 +202,11 @@ def check_answers(url: str) -> float:
     answer = json.loads(raw) if status == 200 else {}
     if answer.get("choices", [{}])[0].get("message", {}).get("content") != EXPECTED_TEXT:
         sys.exit(f"bench: unexpected answer from the proxy ({status}): {raw[:300]!r}")
+    body = {"model": "bench", "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]}
+    status, raw = http(url + "/v1/messages", body)  # the bearer works for this front too
+    message = json.loads(raw) if status == 200 else {}
+    if [b.get("text") for b in message.get("content", [])] != [EXPECTED_TEXT]:
+        sys.exit(f"bench: unexpected Anthropic answer from the proxy ({status}): {raw[:300]!r}")
     return elapsed
 
 
@@ -363,6 +371,18 @@ def build_rows(r: dict) -> list[dict]:
     ttfc_over = round(st1["ttfc_p50_ms"] - dst1["ttfc_p50_ms"], 3)
     row("stream c=1       first chunk overhead ms", ttfc_over, None, "ttfc_overhead_ms")
     row("stream c=1       streams/s", st1["rps"], dst1["rps"], note=spread(st1))
+    ans32, ast32 = p["ans32"], p["ast32"]
+    row("anthropic non-stream c=32 req/s", ans32["rps"], None, note=spread(ans32))
+    row("anthropic non-stream c=32 p50 ms", ans32["p50_ms"])
+    row("anthropic non-stream c=32 p99 ms", ans32["p99_ms"])
+    row("anthropic non-stream c=32 CPU ms/req", per_req("ans32"))
+    row("anthropic non-stream CPU / chat's", _ratio(per_req("ans32"), per_req("ns32")), None,
+        "ans32_cpu_ratio")  # fmt: skip
+    row("anthropic stream c=32 streams/s", ast32["rps"], None, note=spread(ast32))
+    row("anthropic stream c=32 chunks/s", ast32["chunks_per_s"])
+    row("anthropic stream c=32 CPU ms/stream", per_req("ast32"))
+    row("anthropic stream CPU / chat's", _ratio(per_req("ast32"), per_req("st32")), None,
+        "ast32_cpu_ratio")  # fmt: skip
     s = r["start"]
     row("start to ready s (process A)", s["ready_s_a"], None, "ready_s")
     row("start to ready s (process B)", s["ready_s_b"], None, "ready_s")
@@ -466,19 +486,27 @@ def main() -> None:
             "ns32": {"concurrency": 32},
             "st32": {"concurrency": 32, "stream": True},
             "st1": {"concurrency": 1, "stream": True},
+            # The Anthropic front on the same proxy ("direct" stays the Poe upstream).
+            "ans32": {"concurrency": 32, "front": "anthropic"},
+            "ast32": {"concurrency": 32, "stream": True, "front": "anthropic"},
         }
         for name, kw in phases.items():
+            kw = dict(kw)
+            front = kw.pop("front", "proxy")
             runs: dict[str, list[dict]] = {"proxy": [], "direct": []}
             for i in range(args.repeat):
                 for target, base in (("proxy", url), ("direct", up_url)):
+                    if target == "direct" and front != "proxy":
+                        continue  # the upstream called directly is the chat phases' direct
                     log(f"   {name} {target} run {i + 1}/{args.repeat}")
-                    res = load(base, "proxy" if target == "proxy" else "upstream", pids=pids,
+                    res = load(base, front if target == "proxy" else "upstream", pids=pids,
                                duration=args.duration, warmup=args.warmup, **kw)  # fmt: skip
                     res["cpu_proxy_s"] = res["cpu"].get(str(proxy.pid), 0.0)
                     res["cpu_upstream_s"] = res["cpu"].get(str(upstream.pid), 0.0)
                     runs[target].append(res)
             for target, found in runs.items():
-                results[target][name] = pick_median(found)
+                if found:
+                    results[target][name] = pick_median(found)
         if args.profile:
             out = Path(args.profile)
             out.mkdir(parents=True, exist_ok=True)
@@ -554,6 +582,10 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
         print(f"\nresults written to {args.json}")
+
+
+def _ratio(value: float | None, base: float | None) -> float | None:
+    return round(value / base, 3) if value and base else None
 
 
 def _cpu_model() -> str:

@@ -15,7 +15,8 @@ total (fixed-count; warmup ignored). Prints one JSON object on stdout:
   client_cpu_util                                           (this process's CPU / wall time)
   rss: {pid: {peak_sampled_kb, hwm_kb, rss_kb}}             (--watch-pid)
 
---target proxy speaks OpenAI (`POST /v1/chat/completions`), --target upstream speaks Poe
+--target proxy speaks OpenAI (`POST /v1/chat/completions`), --target anthropic the Anthropic
+Messages API (`POST /v1/messages`) to the same proxy, --target upstream speaks Poe
 (`POST /bot/<model>`) so the same numbers can be had for the upstream called directly.
 """
 
@@ -73,6 +74,17 @@ class Spec:
             self.headers = {"authorization": "Bearer bench", "content-type": "application/json"}
             self.chunk_mark = b'"content":'  # one per content delta
             self.done_mark = b"data: [DONE]" if args.stream else None
+        elif args.target == "anthropic":
+            self.url = base + "/v1/messages"
+            body = {
+                "model": args.model,
+                "max_tokens": 1024,
+                "messages": [{"role": "user", "content": "hi"}],
+                "stream": args.stream,
+            }
+            self.headers = {"x-api-key": "bench", "content-type": "application/json"}
+            self.chunk_mark = b'"text_delta"'  # one per content delta
+            self.done_mark = b"event: message_stop" if args.stream else None
         else:
             self.url = f"{base}/bot/{args.model}"
             body = {
@@ -302,7 +314,7 @@ def raise_nofile() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True, help="http://127.0.0.1:<port>")
-    parser.add_argument("--target", choices=("proxy", "upstream"), default="proxy")
+    parser.add_argument("--target", choices=("proxy", "anthropic", "upstream"), default="proxy")
     parser.add_argument("--model", default="bench")
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--concurrency", type=int, default=1)

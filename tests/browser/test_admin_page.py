@@ -407,6 +407,9 @@ def test_docs_render_the_operations(admin_service, open_page):
     page.goto(admin_service.url + "/docs")
     for path in ("/v1/models", "/v1/chat/completions"):
         expect(page.locator(f'.opblock-summary-path[data-path="{path}"]')).to_be_visible()
+    page.get_by_role("link", name="Anthropic Messages API").click()
+    for path in ("/v1/messages", "/v1/messages/count_tokens"):
+        expect(page.locator(f'.opblock-summary-path[data-path="{path}"]')).to_be_visible()
 
 
 def test_admin_page_is_served_with_its_policy(admin_service):

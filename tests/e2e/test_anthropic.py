@@ -496,3 +496,22 @@ def test_unversioned_paths(service):
         headers={"x-api-key": "k"},
     )
     assert counted.json()["input_tokens"] > 0
+
+
+def test_silence_is_kept_alive_with_pings_after_message_start(start_service, fake_poe):
+    running = start_service(
+        {
+            "POE_BASE_URL": fake_poe.url,
+            "KEEPALIVE_INTERVAL": "0.3",
+            "POE_FIRST_EVENT_TIMEOUT": "1.2",
+        }
+    )
+    slow = raw_events(running, {"model": "slow", "messages": ASK})
+    assert slow[0][0] == "message_start" and ("ping", {"type": "ping"}) in slow
+    text = "".join(d["delta"].get("text", "") for n, d in slow if n == "content_block_delta")
+    assert text == "slow late" and slow[-1][0] == "message_stop"
+    # Silent from the start: the SDK refuses any event before message_start, pings included;
+    # a failure after the stream is committed arrives as an error event.
+    hung = raw_events(running, {"model": "hang", "messages": ASK})
+    assert [n for n, _ in hung[:2]] == ["message_start", "ping"]
+    assert hung[-1][0] == "error" and hung[-1][1]["error"]["type"] == "timeout_error"

@@ -128,6 +128,9 @@ def test_openapi_json_lists_the_paths(http):
     spec = http.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert {"/v1/models", "/v1/models/{model}", "/v1/chat/completions"} <= set(spec["paths"])
+    anthropic = http.get("/openapi/anthropic.json").json()
+    assert {"/v1/messages", "/v1/messages/count_tokens"} <= set(anthropic["paths"])
+    assert 'data-spec="/openapi/anthropic.json"' in http.get("/docs/anthropic").text
 
 
 def test_docs_load_nothing_from_outside(http):
