@@ -515,3 +515,43 @@ def test_silence_is_kept_alive_with_pings_after_message_start(start_service, fak
     hung = raw_events(running, {"model": "hang", "messages": ASK})
     assert [n for n, _ in hung[:2]] == ["message_start", "ping"]
     assert hung[-1][0] == "error" and hung[-1][1]["error"]["type"] == "timeout_error"
+
+
+def test_tool_choice_reaches_the_bot(client, models_yaml):
+    models_yaml({"echobot": {"tools": "prompt"}})
+    forced = sent_query(
+        client, "x", tools=TOOLS, tool_choice={"type": "tool", "name": "get_weather"}
+    )
+    assert 'you must call the function "get_weather"' in forced[0]["content"]
+    any_tool = sent_query(client, "x", tools=TOOLS, tool_choice={"type": "any"})
+    assert "you must call at least one function" in any_tool[0]["content"]
+    single = sent_query(
+        client, "x", tools=TOOLS, tool_choice={"type": "auto", "disable_parallel_tool_use": True}
+    )
+    assert "at most one call" in single[0]["content"]
+    nothing = sent_query(client, "x", tools=TOOLS, tool_choice={"type": "none"})
+    assert all("<tool_call>" not in m["content"] for m in nothing)
+
+
+def test_bot_images_are_markdown_links_in_the_text(client):
+    message = client.messages.create(
+        model="filebot", max_tokens=10, messages=[{"role": "user", "content": "draw"}]
+    )
+    (block,) = message.content
+    assert "![a cat](https://pfst.cf2.poecdn.net/base/image/cat.png)" in block.text
+    assert "[report.pdf](https://pfst.cf2.poecdn.net/base/text/report.pdf)" in block.text
+
+
+def test_a_body_over_the_limit_is_anthropics_413(start_service, fake_poe):
+    running = start_service({"POE_BASE_URL": fake_poe.url, "MAX_REQUEST_SIZE": "2000"})
+    response = httpx.post(
+        running.url + "/v1/messages",
+        json={
+            "model": "echobot",
+            "max_tokens": 5,
+            "messages": [{"role": "user", "content": "x" * 5000}],
+        },
+        headers={"x-api-key": "k"},
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["type"] == "request_too_large"

@@ -193,6 +193,22 @@ class BlockWriter:
         )
         self._block = None
 
+    def _piece(self, delta_type: bytes, field: bytes, text: str) -> bytes:
+        """A text or thinking delta: the hot path, so only the text is serialised."""
+        return b"".join(
+            (
+                b'event: content_block_delta\ndata: {"type":"content_block_delta","index":',
+                str(self._index).encode(),
+                b',"delta":{"type":"',
+                delta_type,
+                b'","',
+                field,
+                b'":',
+                json.dumps(text, ensure_ascii=False).encode(),
+                b"}}\n\n",
+            )
+        )
+
     def _delta(self, delta: dict[str, Any]) -> bytes:
         return _frame(
             "content_block_delta",
