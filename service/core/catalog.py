@@ -29,6 +29,7 @@ from service.storage.models_config import Overlay, write_atomically
 
 log = logging.getLogger("poe2openai.catalog")
 _NO_ENTRIES: list[ModelEntry] = []
+_MAX_RESOLVED = 4096
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,9 @@ class CatalogView:
     shown: list[dict[str, Any]]
     names: dict[str, NamedModel]
     loose: dict[str, NamedModel]
+    # Requested name -> what it resolved to, for this view only (a new list or a saved
+    # models.yaml makes a new view); bounded, as clients choose the names.
+    resolved: dict[str, ResolvedModel] = field(default_factory=dict)
 
     @classmethod
     def build(cls, entries: list[ModelEntry], overlay: Overlay) -> CatalogView:
@@ -219,6 +223,15 @@ class ModelCatalog:
         loosely (`claude-sonnet-4-5-20250929` finds `Claude-Sonnet-4.5`); other names pass
         through: Poe has private bots no list shows."""
         view = self._view(self._entries if self._entries is not None else _NO_ENTRIES, overlay)
+        found = view.resolved.get(name)
+        if found is None:
+            if len(view.resolved) >= _MAX_RESOLVED:
+                view.resolved.clear()
+            found = view.resolved[name] = self._resolve(name, view, overlay)
+        return found
+
+    @staticmethod
+    def _resolve(name: str, view: CatalogView, overlay: Overlay) -> ResolvedModel:
         key = name.lower()
         named = view.names.get(key)
         if named is None and overlay.enabled and key in overlay.aliases:

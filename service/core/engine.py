@@ -108,19 +108,26 @@ class Answer:
         asked for)."""
         hold_back = self.model.replace_response
         state = self._state(streaming=not hold_back)
-        async with aclosing(answer_events(self._poe_events(), state, hold_back)) as batches:
-            async for events in batches:
-                finish = events[-1]
-                if self._usage and type(finish) is Finish:
-                    events[-1] = finish._replace(usage=await self._count(state.whole()))
-                yield events
+        batches = answer_events(self._poe_events(), state, hold_back)
+        try:
+            async with aclosing(batches):
+                async for events in batches:
+                    finish = events[-1]
+                    if self._usage and type(finish) is Finish:
+                        events[-1] = finish._replace(usage=await self._count(state.whole()))
+                    yield events
+        except PoeError as err:
+            raise from_poe(err, self.model.bot) from None
 
     async def complete(self) -> tuple[WholeAnswer, Usage | None]:
         state = self._state(streaming=False)
-        async with aclosing(self._poe_events()) as batches:
-            async for batch in batches:
-                for event in batch:
-                    state.feed(event)
+        try:
+            async with aclosing(self._poe_events()) as batches:
+                async for batch in batches:
+                    for event in batch:
+                        state.feed(event)
+        except PoeError as err:
+            raise from_poe(err, self.model.bot) from None
         state.finish()
         whole = state.whole()
         return whole, (await self._count(whole) if self._usage else None)
@@ -128,14 +135,8 @@ class Answer:
     def _state(self, streaming: bool) -> AnswerState:
         return AnswerState(self.model.reasoning, self._plan.prompt_tools, streaming=streaming)
 
-    async def _poe_events(self) -> AsyncIterator[list[PoeEvent]]:
-        events = self._engine.poe.stream(self.model.bot, self._plan.query, self._caller.poe_key)
-        try:
-            async with aclosing(events):
-                async for batch in events:
-                    yield batch
-        except PoeError as err:
-            raise from_poe(err, self.model.bot) from None
+    def _poe_events(self) -> AsyncIterator[list[PoeEvent]]:
+        return self._engine.poe.stream(self.model.bot, self._plan.query, self._caller.poe_key)
 
     async def _count(self, whole: WholeAnswer) -> Usage:
         output = await tokens.text_tokens(whole.said(), self._engine.exact_usage)

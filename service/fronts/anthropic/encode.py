@@ -100,7 +100,31 @@ def _frame(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {body}\n\n".encode()
 
 
+# Frames of every stream, rendered once; only numbers and the stop reason vary (the hot path
+# of a short answer is these frames, not its deltas).
 _PING = _frame("ping", {"type": "ping"})
+_MESSAGE_STOP = _frame("message_stop", {"type": "message_stop"})
+_BLOCK_STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":%d}\n\n'
+_BLOCK_START = {
+    "text": b'event: content_block_start\ndata: {"type":"content_block_start","index":%d,'
+    b'"content_block":{"type":"text","text":""}}\n\n',
+    "thinking": b'event: content_block_start\ndata: {"type":"content_block_start","index":%d,'
+    b'"content_block":{"type":"thinking","thinking":"","signature":""}}\n\n',
+}
+_SIGNATURE_DELTA = (
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,'
+    b'"delta":{"type":"signature_delta","signature":"' + SIGNATURE.encode() + b'"}}\n\n'
+)
+_MESSAGE_START = (
+    b'event: message_start\ndata: {"type":"message_start","message":{"id":%s,"type":"message",'
+    b'"role":"assistant","model":%s,"content":[],"stop_reason":null,"stop_sequence":null,'
+    b'"usage":{"input_tokens":%d,"output_tokens":0,"cache_creation_input_tokens":0,'
+    b'"cache_read_input_tokens":0}}}\n\n'
+)
+_MESSAGE_DELTA = (
+    b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"%s",'
+    b'"stop_sequence":null},"usage":{"input_tokens":%d,"output_tokens":%d}}\n\n'
+)
 
 
 class BlockWriter:
@@ -109,18 +133,10 @@ class BlockWriter:
     __slots__ = ("_block", "_calls", "_index", "_start", "stream")
 
     def __init__(self, request: Request, *, message_id: str, model: str, input_tokens: int):
-        start = {
-            "id": message_id,
-            "type": "message",
-            "role": "assistant",
-            "model": model,
-            "content": [],
-            "stop_reason": None,
-            "stop_sequence": None,
-            "usage": usage_body(Usage(input_tokens, 0)),
-        }
-        self._start: bytes | None = _frame(
-            "message_start", {"type": "message_start", "message": start}
+        self._start: bytes | None = _MESSAGE_START % (
+            json.dumps(message_id).encode(),
+            json.dumps(model, ensure_ascii=False).encode(),
+            input_tokens,
         )
         self._index = -1
         self._block: str | None = None  # the type of the open block
@@ -166,6 +182,13 @@ class BlockWriter:
         await self.stream.send(_frame("error", error_body(error)))
         await self.stream.close()
 
+    def _open_plain(self, block: str, frames: list[bytes]) -> None:
+        """Open a text or thinking block (pre-rendered)."""
+        self._close(frames)
+        self._index += 1
+        self._block = block
+        frames.append(_BLOCK_START[block] % self._index)
+
     def _open(self, block: str, content_block: dict[str, Any], frames: list[bytes]) -> None:
         if self._block == block:
             return
@@ -187,10 +210,8 @@ class BlockWriter:
         if self._block is None:
             return
         if self._block == "thinking":
-            frames.append(self._delta({"type": "signature_delta", "signature": SIGNATURE}))
-        frames.append(
-            _frame("content_block_stop", {"type": "content_block_stop", "index": self._index})
-        )
+            frames.append(_SIGNATURE_DELTA % self._index)
+        frames.append(_BLOCK_STOP % self._index)
         self._block = None
 
     def _piece(self, delta_type: bytes, field: bytes, text: str) -> bytes:
@@ -217,7 +238,7 @@ class BlockWriter:
 
     def _finish(self, finish: Finish, frames: list[bytes]) -> None:
         if self._index < 0 and not self._calls:  # an empty answer is one empty text block
-            self._open("text", {"type": "text", "text": ""}, frames)
+            self._open_plain("text", frames)
         self._close(frames)
         for call_id, name, arguments in self._calls:
             block = {"type": "tool_use", "id": call_id, "name": name, "input": {}}
@@ -226,17 +247,6 @@ class BlockWriter:
             frames.append(self._delta({"type": "input_json_delta", "partial_json": partial}))
             self._close(frames)
         usage = finish.usage or Usage(0, 0)
-        frames.append(
-            _frame(
-                "message_delta",
-                {
-                    "type": "message_delta",
-                    "delta": {"stop_reason": stop_reason(finish.reason), "stop_sequence": None},
-                    "usage": {
-                        "input_tokens": usage.input_tokens,
-                        "output_tokens": usage.output_tokens,
-                    },
-                },
-            )
-        )
-        frames.append(_frame("message_stop", {"type": "message_stop"}))
+        reason = stop_reason(finish.reason).encode()
+        frames.append(_MESSAGE_DELTA % (reason, usage.input_tokens, usage.output_tokens))
+        frames.append(_MESSAGE_STOP)
