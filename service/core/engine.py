@@ -56,15 +56,9 @@ class Engine:
 
     async def count_input(self, model: str, conversation: Conversation) -> int:
         """The input tokens of a conversation as the bot would get it (files not counted)."""
-        plan = build_query(conversation, self.resolve(model), _NoFiles())
+        unsent = {(i, j): {} for i, j, _ in conversation.file_parts()}  # nothing is uploaded
+        plan = build_query(conversation, self.resolve(model), unsent)
         return await tokens.prompt_tokens(plan.prompt_texts, self.exact_usage)
-
-
-class _NoFiles(dict):
-    """Attachments for counting only: every file part is attached as nothing."""
-
-    def __missing__(self, key: object) -> dict:
-        return {}
 
 
 async def answer_events(
