@@ -225,6 +225,7 @@ class CreateMessageRequest(BaseModel):
         str,
         Field(
             description="Any Poe bot. Anthropic-style ids find the Poe bot of the same family\n(`claude-sonnet-4-5-20250929` reaches `Claude-Sonnet-4.5`); aliases from models.yaml\nwork; other names go to Poe as they are (private bots).\n",
+            max_length=256,
             min_length=1,
         ),
     ]
@@ -268,7 +269,7 @@ class CountTokensRequest(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    model: Annotated[str, Field(min_length=1)]
+    model: Annotated[str, Field(max_length=256, min_length=1)]
     messages: Annotated[list[MessageParam], Field(min_length=1)]
     system: str | list[TextBlockParam] | MISSING = MISSING
     tools: list[Tool] | MISSING = MISSING

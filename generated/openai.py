@@ -490,6 +490,7 @@ class CreateChatCompletionRequest(BaseModel):
         str,
         Field(
             description="The model id (a Poe bot name, e.g. `claude-sonnet-4.6`; display names work too).",
+            max_length=256,
             min_length=1,
         ),
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import time
 from collections import deque
 from pathlib import Path
@@ -24,7 +23,8 @@ from sanic.response import json as json_response
 
 from service import __version__
 from service.admin.views import admin_view, custom_view
-from service.errors import ErrorKind, ServiceError, from_poe, invalid, invalid_json, not_found
+from service.errors import ErrorKind, ServiceError, from_poe, invalid, not_found
+from service.http.json_body import load_json
 from service.poe.errors import PoeError
 
 bp = Blueprint("admin")
@@ -180,10 +180,7 @@ async def put_config(request: Request) -> HTTPResponse:
             status=428,
             code="revision_required",
         )
-    try:
-        config = json.loads(request.body)
-    except ValueError:
-        raise invalid_json() from None
+    config = load_json(request.body)
     if not isinstance(config, dict):
         raise invalid("The configuration must be a JSON object", param="config")
     return _document(request.app.ctx.models_config.save(config, if_match))

@@ -16,6 +16,8 @@ from service.http.middleware import finish_headers
 
 log = logging.getLogger("poe2openai.http")
 
+STATIC_PREFIX = "/docs/assets/"
+
 # The error body of the API a request speaks.
 ErrorBody = Callable[[ServiceError], dict[str, Any]]
 
@@ -31,7 +33,11 @@ def to_service_error(request: Request, exc: Exception) -> ServiceError:
             code="method_not_allowed",
             headers={"allow": ", ".join(allowed)},
         )
-    if isinstance(exc, NotFound | MethodNotAllowed):
+    static = request.path.startswith(STATIC_PREFIX)
+    if isinstance(exc, NotFound | MethodNotAllowed) or (
+        static and isinstance(exc, OSError | ValueError)
+    ):
+        # A static path that names a folder or holds a NUL: Sanic raises, the file is not there.
         return ServiceError(
             ErrorKind.NOT_FOUND,
             f"Invalid URL ({request.method} {request.path})",

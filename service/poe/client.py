@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from http.cookiejar import CookieJar
 from typing import Any, NamedTuple
@@ -213,9 +214,27 @@ def _decode(name: str, data: str) -> PoeEvent:
         payload = json.loads(data) if data else {}
     except ValueError:
         raise PoeError(PoeFailure.UPSTREAM, f"Poe sent a `{name}` event that is not JSON") from None
+    if "\\u" in data and _SURROGATE_ESCAPE.search(data):
+        payload = _without_surrogates(payload)
     if not isinstance(payload, dict):
         payload = {"value": payload}
     return PoeEvent(name, payload)
+
+
+# Any surrogate escape (`\ud800`): a cheap test before looking for lone ones, which no UTF-8
+# encoder could write to a client.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _without_surrogates(value: Any) -> Any:
+    """Lone surrogates in an event's strings become U+FFFD, as undecodable bytes do."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_surrogates(v) for v in value]
+    return value
 
 
 def _too_slow(seconds: float) -> PoeError:

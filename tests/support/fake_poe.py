@@ -412,6 +412,13 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
         count("slow")
         return held_open(_frame("text", {"text": "slow"}), 1.5)
 
+    @app.post("/bot/surrogate")
+    async def surrogate() -> Response:
+        # json.dumps escapes the lone surrogate as `\ud800`: valid JSON, but not text.
+        count("surrogate")
+        frames = _frame("text", {"text": "bad \ud800 half"}) + _frame("done", {})
+        return Response(frames, media_type="text/event-stream")
+
     @app.post("/bot/drop")
     async def drop() -> Response:
         count("drop")

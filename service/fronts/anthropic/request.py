@@ -27,7 +27,8 @@ from service.core.conversation import (
     ToolSpec,
     Turn,
 )
-from service.errors import invalid, invalid_json, invalid_request
+from service.errors import invalid, invalid_request
+from service.http.json_body import load_json
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -36,10 +37,7 @@ _SERVER_TOOL = re.compile(r"^(?P<name>[a-z_]+?)_\d{8}$")
 
 
 def parse_body(body: bytes, model: type[Body]) -> Body:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise invalid_json() from None
+    data = load_json(body)
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as exc:

@@ -6,7 +6,6 @@ MISSING sentinel, which `_given` turns into None.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import ValidationError
@@ -25,17 +24,15 @@ from service.core.conversation import (
     Turn,
 )
 from service.core.files import AUDIO_FORMATS, clean_filename
-from service.errors import invalid, invalid_json, invalid_request
+from service.errors import invalid, invalid_request
+from service.http.json_body import load_json
 
 # Poe has no `developer`.
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
 def parse_chat_request(body: bytes) -> CreateChatCompletionRequest:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        raise invalid_json() from None
+    data = load_json(body)
     try:
         return CreateChatCompletionRequest.model_validate(data, strict=True)
     except ValidationError as exc:
