@@ -136,9 +136,8 @@ class PoeClient:
         try:
             if response.status_code != 200:
                 body = await _read_some(response)
-                raise from_status(
-                    response.status_code, short_body(body), response.headers.get("retry-after")
-                )
+                detail = redacted(short_body(body), api_key)
+                raise from_status(response.status_code, detail, response.headers.get("retry-after"))
             parser = SSEParser()
             chunks = response.aiter_bytes()
             meta: PoeEvent | None = None  # held back until the first real event
@@ -156,7 +155,12 @@ class PoeClient:
                         end = True
                         break
                     if event.kind == "error":
-                        end = from_error_event(event.data)
+                        end = from_error_event(
+                            {
+                                **event.data,
+                                "text": redacted(str(event.data.get("text") or ""), api_key),
+                            }
+                        )
                         break
                     if deadline != total_deadline:  # nothing but meta so far
                         if event.kind == "meta" and meta is None:
@@ -235,6 +239,13 @@ def _without_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_surrogates(v) for v in value]
     return value
+
+
+def redacted(text: str, key: SecretStr) -> str:
+    """Poe's text without the caller's key, should Poe (or a proxy before it) echo the request:
+    upstream text reaches error bodies and log lines."""
+    secret = key.get_secret_value()
+    return text.replace(secret, "***") if secret and secret in text else text
 
 
 def _too_slow(seconds: float) -> PoeError:

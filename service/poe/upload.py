@@ -12,7 +12,7 @@ import json
 import httpx
 from pydantic import SecretStr
 
-from service.poe.client import transport_failure
+from service.poe.client import redacted, transport_failure
 from service.poe.errors import PoeError, PoeFailure, from_status, short_body
 
 _WHAT = "Poe's file upload"
@@ -119,6 +119,4 @@ def _refused(
 
 def _excerpt(response: httpx.Response, key: SecretStr) -> str:
     """Poe's reason, short, without the key should Poe have echoed it."""
-    detail = short_body(response.content)
-    secret = key.get_secret_value()
-    return detail.replace(secret, "***") if secret else detail
+    return redacted(short_body(response.content), key)

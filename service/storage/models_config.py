@@ -138,7 +138,7 @@ class ModelsStore:
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
             st = os.stat(self.path)
-        except FileNotFoundError:
+        except OSError:  # missing, or CONFIG_DIR is not a folder: no file to follow
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
@@ -146,8 +146,15 @@ class ModelsStore:
         self._stamp = self._file_stamp()
         try:
             data = self.path.read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return ConfigState({}, revision_of(b""), check_config({}))
+        except OSError as exc:  # a folder named models.yaml, no permission...
+            problem = (
+                f"{self.path} cannot be read ({exc.strerror or type(exc).__name__}); "
+                "the model overlay is off until it is fixed"
+            )
+            log.error("%s", problem)
+            return ConfigState({}, revision_of(b""), Overlay(), problem)
         revision = revision_of(data)
         try:
             config = yaml.safe_load(data) or {}
@@ -165,7 +172,14 @@ class ModelsStore:
     def save(self, config: dict[str, Any], if_match: str) -> ConfigState:
         check_config(config)
         text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True).encode()
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.error("could not create %s: %s", self.dir, exc.strerror or exc)
+            raise ConfigNotSaved(
+                f"The configuration was not saved (CONFIG_DIR cannot be created: "
+                f"{exc.strerror or type(exc).__name__}); nothing was changed"
+            ) from None
         with self._locked():
             try:
                 on_disk = self.path.read_bytes()

@@ -184,3 +184,39 @@ def test_a_lone_surrogate_from_poe_becomes_a_replacement_character(service, stre
     assert response.text.rstrip().endswith("data: [DONE]")
     anthropic = post(service, MESSAGES, messages_body(model="surrogate", stream=True))
     assert "bad \ufffd half" in anthropic.text and "event: message_stop" in anthropic.text
+
+
+@pytest.mark.parametrize(("path", "body"), FRONTS)
+@pytest.mark.parametrize("how", ["status", "event"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_upstream_echoing_the_key_never_shows_it(service, path, body, how, stream):
+    key = "poe-key-that-must-stay-secret-0123"
+    response = post(
+        service, path, body(model=f"echokey{how}", stream=stream), authorization=f"Bearer {key}"
+    )
+    assert response.status_code in (400, 502)
+    assert "***" in response.text
+    assert key not in response.text
+    assert key not in service.log()
+
+
+def test_a_config_dir_that_cannot_be_created_is_a_507(start_service, fake_poe, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    running = start_service(
+        {
+            "POE_BASE_URL": fake_poe.url,
+            "ADMIN_PASSWORD": "pw-0123456789",
+            "CONFIG_DIR": str(blocker / "config"),
+        }
+    )
+    auth = ("admin", "pw-0123456789")
+    etag = httpx.get(running.url + "/admin/api/config", auth=auth).headers["etag"]
+    response = httpx.put(
+        running.url + "/admin/api/config",
+        json={"models": {"echobot": {"mapping": "eb"}}},
+        auth=auth,
+        headers={"if-match": etag, "x-requested-with": "poe2openai-admin"},
+    )
+    assert response.status_code == 507
+    assert error_of(response)["code"] == "config_not_saved"

@@ -412,6 +412,15 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
         count("slow")
         return held_open(_frame("text", {"text": "slow"}), 1.5)
 
+    @app.post("/bot/echokey{how}")
+    async def echo_key(request: Request, how: str) -> Response:
+        # A buggy upstream (or a proxy before it) that repeats the request's Authorization.
+        auth = request.headers.get("authorization", "")
+        if how == "status":
+            return PlainTextResponse(f"bad request from {auth}", status_code=400)
+        frame = _frame("error", {"text": f"failed for {auth}", "allow_retry": False})
+        return Response(frame, media_type="text/event-stream")
+
     @app.post("/bot/surrogate")
     async def surrogate() -> Response:
         # json.dumps escapes the lone surrogate as `\ud800`: valid JSON, but not text.
