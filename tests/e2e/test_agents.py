@@ -8,7 +8,6 @@ import json
 import httpx
 import openai
 import pytest
-import yaml
 
 TOOLS = [
     {
@@ -28,18 +27,6 @@ ASK = [{"role": "user", "content": "Weather in Paris?"}]
 @pytest.fixture
 def client(service) -> openai.OpenAI:
     return openai.OpenAI(base_url=service.url + "/v1", api_key="k", max_retries=0)
-
-
-@pytest.fixture
-def models_yaml(service):
-    """Hand-edit the running service's models.yaml (picked up without a restart)."""
-    path = service.config_dir / "models.yaml"
-
-    def write(models: dict) -> None:
-        path.write_text(yaml.safe_dump({"models": models}))
-
-    yield write
-    path.unlink(missing_ok=True)
 
 
 def tool_loop(client, model: str, stream: bool) -> tuple[list, str]:

@@ -9,7 +9,6 @@ import json
 import anthropic
 import httpx
 import pytest
-import yaml
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"anthropic-image" * 4).decode()
 TOOLS = [
@@ -28,17 +27,6 @@ ASK = [{"role": "user", "content": "Weather in Paris?"}]
 @pytest.fixture
 def client(service) -> anthropic.Anthropic:
     return anthropic.Anthropic(base_url=service.url, api_key="poe-key", max_retries=0)
-
-
-@pytest.fixture
-def models_yaml(service):
-    path = service.config_dir / "models.yaml"
-
-    def write(models: dict) -> None:
-        path.write_text(yaml.safe_dump({"models": models}))
-
-    yield write
-    path.unlink(missing_ok=True)
 
 
 def sent_query(client, content: list | str, **extra) -> list[dict]:
