@@ -26,6 +26,7 @@ from service.admin.views import admin_view, custom_view
 from service.errors import ErrorKind, ServiceError, from_poe, invalid, not_found
 from service.http.json_body import load_json
 from service.poe.errors import PoeError
+from service.storage.models_config import MAX_CONFIG_BYTES, config_too_large
 
 bp = Blueprint("admin")
 
@@ -166,7 +167,7 @@ async def asset(request: Request, name: str) -> HTTPResponse:
 @bp.get("/admin/api/config")
 async def get_config(request: Request) -> HTTPResponse:
     _guard(request)
-    return _document(request.app.ctx.models_config.current())
+    return _document(await request.app.ctx.models_config.current())
 
 
 @bp.put("/admin/api/config")
@@ -180,16 +181,18 @@ async def put_config(request: Request) -> HTTPResponse:
             status=428,
             code="revision_required",
         )
+    if len(request.body) > MAX_CONFIG_BYTES:  # refused before it is parsed
+        raise config_too_large(f"larger than {MAX_CONFIG_BYTES:,} bytes")
     config = load_json(request.body)
     if not isinstance(config, dict):
         raise invalid("The configuration must be a JSON object", param="config")
-    return _document(request.app.ctx.models_config.save(config, if_match))
+    return _document(await request.app.ctx.models_config.save(config, if_match))
 
 
 @bp.get("/admin/api/models")
 async def list_admin_models(request: Request) -> HTTPResponse:
     _guard(request)
-    overlay = request.app.ctx.models_config.current().overlay
+    overlay = (await request.app.ctx.models_config.current()).overlay
     catalog = request.app.ctx.catalog
     try:
         entries = await catalog.models()
@@ -220,7 +223,7 @@ async def status(request: Request) -> HTTPResponse:
             {
                 "version": __version__,
                 "config_dir": str(settings.config_dir),
-                "overlay_enabled": request.app.ctx.models_config.current().overlay.enabled,
+                "overlay_enabled": (await request.app.ctx.models_config.current()).overlay.enabled,
                 "poe_api_key": mask(key) if key else None,
             }
         )

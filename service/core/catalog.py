@@ -25,7 +25,8 @@ from generated.poe import PoeModel
 from service.core.model_info import custom_model, model_view
 from service.poe.client import PoeClient
 from service.poe.errors import PoeError
-from service.storage.models_config import Overlay, write_atomically
+from service.storage.atomic import write_atomically
+from service.storage.models_config import Overlay
 
 log = logging.getLogger("poe2openai.catalog")
 _NO_ENTRIES: list[ModelEntry] = []

@@ -35,14 +35,14 @@ class Engine:
     attachments: AttachmentResolver
     exact_usage: bool = True  # o200k_base counts; False: estimates from the length
 
-    def resolve(self, model: str) -> ResolvedModel:
-        return self.catalog.resolve(model, self.models_config.current().overlay)
+    async def resolve(self, model: str) -> ResolvedModel:
+        return self.catalog.resolve(model, (await self.models_config.current()).overlay)
 
     async def answer(
         self, caller: Caller, model: str, conversation: Conversation, *, usage: bool = False
     ) -> Answer:
         """`usage`: the Finish carries token counts (and `input_tokens()` is ready early)."""
-        resolved = self.resolve(model)
+        resolved = await self.resolve(model)
         files = conversation.file_parts()
         attachments = {}
         if files:
@@ -57,7 +57,7 @@ class Engine:
     async def count_input(self, model: str, conversation: Conversation) -> int:
         """The input tokens of a conversation as the bot would get it (files not counted)."""
         unsent = {(i, j): {} for i, j, _ in conversation.file_parts()}  # nothing is uploaded
-        plan = build_query(conversation, self.resolve(model), unsent)
+        plan = build_query(conversation, await self.resolve(model), unsent)
         return await tokens.prompt_tokens(plan.prompt_texts, self.exact_usage)
 
 

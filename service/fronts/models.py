@@ -21,7 +21,7 @@ bp = Blueprint("models")
 @bp.get("/v1/models")
 @bp.get("/models", name="models_list_unversioned")
 async def list_models(request: Request) -> HTTPResponse:
-    overlay = request.app.ctx.models_config.current().overlay
+    overlay = (await request.app.ctx.models_config.current()).overlay
     try:
         models = await request.app.ctx.catalog.visible(overlay)
     except PoeError as exc:
@@ -35,7 +35,7 @@ async def list_models(request: Request) -> HTTPResponse:
 @bp.get("/models/<model:str>", name="models_retrieve_unversioned")
 async def retrieve_model(request: Request, model: str) -> HTTPResponse:
     model = unquote(model)  # Sanic leaves path parameters percent-encoded: `My%20Echo`
-    overlay = request.app.ctx.models_config.current().overlay
+    overlay = (await request.app.ctx.models_config.current()).overlay
     try:
         found = await request.app.ctx.catalog.find(model, overlay)
     except PoeError as exc:

@@ -1,7 +1,11 @@
 """models.yaml: load, validate, save atomically, with a revision for optimistic locking.
 
 The file is the Rust original's format plus the settings in openapi/admin.yaml. Every read
-checks the file's stat, so hand edits and saves by other worker processes are seen at once.
+checks the file's stat, so hand edits and saves by other worker processes are seen at once;
+reading, parsing and writing run in a thread, with bounds (MAX_CONFIG_BYTES, and
+service/storage/safe_yaml.py's depth and alias-expansion limits) so no file stalls the service.
+A file that cannot be used turns the overlay off and says why (the admin page shows it), and a
+save from the admin page repairs it.
 A save writes a temporary file, fsyncs it, keeps the previous file as models.yaml.bak (a hard
 link, so there is no moment without a models.yaml) and renames the new one over it: a crash
 at any point leaves the old file or the new one, never a truncated one.
@@ -9,28 +13,32 @@ at any point leaves the old file or the new one, never a truncated one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import fcntl
 import hashlib
 import logging
 import os
-import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
-from pydantic.experimental.missing_sentinel import MISSING
+from pydantic import MISSING, ValidationError
 
 from generated.admin import ModelsConfig, ModelSettings
 from service.errors import ErrorKind, ServiceError, invalid, invalid_request
+from service.storage import safe_yaml
+from service.storage.atomic import write_atomically
 
 log = logging.getLogger("poe2openai.store")
 
 FILE_NAME = "models.yaml"
+# 1 MiB: a few thousand models with settings; bounds the memory and time of a read or a save.
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class ConfigConflict(ServiceError):
@@ -124,16 +132,32 @@ def check_config(config: Any) -> Overlay:
 
 
 class ModelsStore:
+    """The current configuration, re-read when the file changes; all file work (stat aside)
+    runs in a thread, so a large or hostile file never stalls other requests."""
+
     def __init__(self, config_dir: Path) -> None:
         self.dir = config_dir
         self.path = config_dir / FILE_NAME
-        self._stamp: tuple[int, int, int] | None = None
-        self._state = self._load()
+        # Read once before serving (start-up is not on the clock of any request).
+        self._stamp, self._state = self._read()
+        self._reload: asyncio.Task[None] | None = None
 
-    def current(self) -> ConfigState:
-        if self._file_stamp() != self._stamp:
-            self._state = self._load()
+    async def current(self) -> ConfigState:
+        # A bounded retry: a file rewritten while it was being read is read again, so a
+        # request never sees an older file than the one on disk when it asked.
+        for _ in range(3):
+            if self._file_stamp() == self._stamp:
+                break
+            if self._reload is None:
+                self._reload = asyncio.create_task(self._reread())
+            await asyncio.shield(self._reload)
         return self._state
+
+    async def _reread(self) -> None:
+        try:
+            self._stamp, self._state = await asyncio.to_thread(self._read)
+        finally:
+            self._reload = None
 
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
@@ -142,36 +166,55 @@ class ModelsStore:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
-    def _load(self) -> ConfigState:
-        self._stamp = self._file_stamp()
+    def _read(self) -> tuple[tuple[int, int, int] | None, ConfigState]:
+        """The file's stamp (taken first: a change while reading is seen next time) and its
+        state. Never raises: a file that cannot be used turns the overlay off and says why."""
+        stamp = self._file_stamp()
         try:
-            data = self.path.read_bytes()
+            data = self._read_capped()
         except (FileNotFoundError, NotADirectoryError):
-            return ConfigState({}, revision_of(b""), check_config({}))
+            return stamp, ConfigState({}, revision_of(b""), check_config({}))
         except OSError as exc:  # a folder named models.yaml, no permission...
-            problem = (
-                f"{self.path} cannot be read ({exc.strerror or type(exc).__name__}); "
-                "the model overlay is off until it is fixed"
-            )
-            log.error("%s", problem)
-            return ConfigState({}, revision_of(b""), Overlay(), problem)
+            # The revision of "nothing", so a repair save from the admin page is accepted.
+            reason = f"it cannot be read: {exc.strerror or type(exc).__name__}"
+            return stamp, self._unusable(reason, revision_of(b""))
         revision = revision_of(data)
+        if len(data) > MAX_CONFIG_BYTES:
+            return stamp, self._unusable(f"it is larger than {MAX_CONFIG_BYTES:,} bytes", revision)
         try:
-            config = yaml.safe_load(data) or {}
+            config = safe_yaml.load(data) or {}
             if not isinstance(config, dict):
                 raise invalid("the top level must be a mapping", param="config")
-            return ConfigState(config, revision, check_config(config))
+            return stamp, ConfigState(config, revision, check_config(config))
         except (yaml.YAMLError, ServiceError, UnicodeDecodeError) as exc:
-            problem = (
-                f"{self.path} is not a valid configuration ({_describe(exc)}); "
-                "the model overlay is off until it is fixed"
+            return stamp, self._unusable(
+                f"it is not a valid configuration: {_describe(exc)}", revision
             )
-            log.error("%s", problem)
-            return ConfigState({}, revision, Overlay(), problem)
+        except Exception as exc:  # whatever else a hand-edited file does: serve without it
+            log.exception("reading %s failed", self.path)
+            return stamp, self._unusable(f"reading it failed: {type(exc).__name__}", revision)
 
-    def save(self, config: dict[str, Any], if_match: str) -> ConfigState:
-        check_config(config)
-        text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True).encode()
+    def _unusable(self, reason: str, revision: str) -> ConfigState:
+        problem = f"{self.path}: {reason}; the model overlay is off until it is fixed"
+        log.error("%s", problem)
+        return ConfigState({}, revision, Overlay(), problem)
+
+    async def save(self, config: dict[str, Any], if_match: str) -> ConfigState:
+        """Validate and write `config` if the file is still at revision `if_match`."""
+        self._stamp, self._state = await asyncio.to_thread(self._save, config, if_match)
+        return self._state
+
+    def _save(
+        self, config: dict[str, Any], if_match: str
+    ) -> tuple[tuple[int, int, int] | None, ConfigState]:
+        overlay = check_config(config)
+        text = safe_yaml.dump(config)
+        if len(text) > MAX_CONFIG_BYTES:
+            raise config_too_large(f"larger than {MAX_CONFIG_BYTES:,} bytes")
+        try:
+            safe_yaml.check(text)  # what is saved must load again
+        except safe_yaml.YamlTooBig as exc:
+            raise config_too_large(str(exc)) from None
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -181,16 +224,13 @@ class ModelsStore:
                 f"{exc.strerror or type(exc).__name__}); nothing was changed"
             ) from None
         with self._locked():
-            try:
-                on_disk = self.path.read_bytes()
-            except FileNotFoundError:
-                on_disk = b""
-            if revision_of(on_disk) != if_match:
+            if revision_of(self._on_disk()) != if_match:
                 raise ConfigConflict(
                     "The configuration was changed since you loaded it: "
                     "reload, then apply your edit again"
                 )
             try:
+                self._move_aside_a_folder()
                 write_atomically(self.path, text, keep_backup=True)
             except OSError as exc:
                 log.error("could not save %s: %s", self.path, exc.strerror or exc)
@@ -202,7 +242,28 @@ class ModelsStore:
                 raise ConfigNotSaved(
                     f"The configuration was not saved ({reason}); the previous file is unchanged"
                 ) from None
-        return self.current()
+            return self._file_stamp(), ConfigState(config, revision_of(text), overlay)
+
+    def _read_capped(self) -> bytes:
+        """At most one byte over the limit: enough to know a file is too large."""
+        with open(self.path, "rb") as handle:
+            return handle.read(MAX_CONFIG_BYTES + 1)
+
+    def _on_disk(self) -> bytes:
+        """The file's bytes as revisions see them: one that cannot be read counts as empty,
+        as `_read` reported it."""
+        try:
+            return self._read_capped()
+        except OSError:
+            return b""
+
+    def _move_aside_a_folder(self) -> None:
+        """A folder in the file's place cannot be replaced by a file: it is renamed (kept, not
+        deleted), so a repair save works."""
+        if self.path.is_dir():
+            aside = self.path.with_name(f"{FILE_NAME}.folder-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.rename(self.path, aside)
+            log.warning("%s was a folder: moved to %s to save the configuration", self.path, aside)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -220,34 +281,12 @@ class ModelsStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def write_atomically(path: Path, data: bytes, keep_backup: bool = False) -> None:
-    try:
-        mode = os.stat(path).st_mode & 0o777  # keep the mode a hand-made file had
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if keep_backup and path.exists():
-            backup_tmp = path.with_name(f".{path.name}.bak.tmp")
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(backup_tmp)
-            os.link(path, backup_tmp)
-            os.replace(backup_tmp, path.with_name(path.name + ".bak"))
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+def config_too_large(why: str) -> ServiceError:
+    return ServiceError(
+        ErrorKind.TOO_LARGE,
+        f"The configuration is {why}; nothing was saved",
+        code="config_too_large",
+    )
 
 
 def _describe(exc: Exception) -> str:

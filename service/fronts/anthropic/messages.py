@@ -27,7 +27,7 @@ async def create_message(request: Request) -> HTTPResponse | None:
     caller = caller_from_headers(request.headers)
     body = parse_body(request.body, CreateMessageRequest)
     engine: Engine = request.app.ctx.engine
-    conversation = _conversation(engine, body)
+    conversation = await _conversation(engine, body)
     answer = await engine.answer(caller, body.model, conversation, usage=True)
     message_id = "msg_" + uuid.uuid4().hex
     headers = {"request-id": request_id(request)}
@@ -51,17 +51,19 @@ async def count_tokens(request: Request) -> HTTPResponse:
     # Counted here: no key is needed, as nothing is asked of Poe.
     body = parse_body(request.body, CountTokensRequest)
     engine: Engine = request.app.ctx.engine
-    count = await engine.count_input(body.model, _conversation(engine, body))
+    count = await engine.count_input(body.model, await _conversation(engine, body))
     return json({"input_tokens": count}, headers={"request-id": request_id(request)})
 
 
-def _conversation(engine: Engine, body: CreateMessageRequest | CountTokensRequest) -> Conversation:
+async def _conversation(
+    engine: Engine, body: CreateMessageRequest | CountTokensRequest
+) -> Conversation:
     """Server tools (web search...) reach the bot as the parameter it declares for them on Poe;
     one the bot does not declare is refused, not silently dropped."""
     mapped = {}
     wanted = server_tools(body)
     if wanted:
-        declared = engine.resolve(body.model).declared_parameters
+        declared = (await engine.resolve(body.model)).declared_parameters
         for index, parameter in wanted:
             if parameter not in declared:
                 raise invalid(
