@@ -13,9 +13,8 @@ mp4 (m4a), aac, flac; video mp4, webm. A part without a type (`data:;base64,`, o
 or raw base64 in a file part) gets one from its file name, its first bytes, or, when it decodes
 as UTF-8, text/plain.
 
-The upload cache is shared by every user of the service: a hit needs the very same bytes (or
-URL), so it hands out nothing the caller did not already have. The cache file holds digests and
-Poe CDN URLs only, never a client's URL or a key.
+Uploads are cached per caller (service/storage/upload_cache.py): a caller never gets, or can
+time, what another caller uploaded.
 """
 
 from __future__ import annotations
@@ -364,7 +363,7 @@ class AttachmentResolver:
     async def _upload(self, decoded: tuple[DecodedFile, str], key: SecretStr) -> dict[str, str]:
         file, digest = decoded
         attachment = await self.cache.get_or_upload(
-            f"sha256:{digest}",
+            self.cache.key_for(key, f"sha256:{digest}"),
             lambda: upload_bytes(
                 self.http,
                 self.upload_endpoint,
@@ -395,7 +394,7 @@ class AttachmentResolver:
             }
         filename = name or from_path
         attachment = await self.cache.get_or_upload(
-            f"url:{_digest(url.encode())}",
+            self.cache.key_for(key, f"url:{url}"),
             lambda: upload_url(self.http, self.upload_endpoint, key, url, filename, self.timeout),
         )
         mime = _normalize(attachment.get("content_type") or "")

@@ -1,26 +1,39 @@
-"""Poe attachments already uploaded, by content hash and by URL: bounded in size and age,
-persisted in CONFIG_DIR so a restart does not upload the same file again, and one upload per
-key at a time (single-flight)."""
+"""Poe attachments already uploaded, per caller and by content or URL: bounded in size and
+age, persisted in CONFIG_DIR so a restart does not upload the same file again, and one upload
+per key at a time (single-flight).
+
+Each caller has a cache of their own: one shared by every key let user B reuse user A's upload
+without sending it, and tell from the timing (4 ms against 0.8 s) that A had sent that very
+file. The keys are HMACs, under a secret of this installation, of the caller's Poe key with
+what was uploaded: the file holds neither keys nor digests of them or of the files, and no
+client URL or file name, only the Poe CDN URL and type of each upload."""
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 
-from service.storage.models_config import write_atomically
+from pydantic import SecretStr
+
+from service.storage.atomic import local_secret, write_atomically
 
 log = logging.getLogger("poe2openai.attachments")
 
+_VERSION = 2
+
 
 class UploadCache:
-    """Poe attachments by key (`sha256:<hex>` of the bytes, `url:<sha256 of the URL>`), at most
+    """Poe attachments by key (see `key_for`), at most
     `max_entries` (the oldest go first), each for at most `max_age` seconds; persisted to
     `path` (JSON) within `save_delay` seconds of a new entry, so a restart does not upload the
     same file again. Concurrent requests for one key share one upload; a failed upload is not
@@ -46,8 +59,19 @@ class UploadCache:
         self._saver_writing = False
         self._save_lock = asyncio.Lock()
         self._dirty = False
+        self._secret = (
+            local_secret(path.with_name(f".{path.stem}.secret"))
+            if path is not None
+            else secrets.token_bytes(32)
+        )
         if path is not None:
             self._adopt(_read_entries(path))
+
+    def key_for(self, caller: SecretStr, what: str) -> str:
+        """The entry key of `what` (`sha256:<hex of the bytes>`, `url:<the URL>`) uploaded with
+        the caller's key."""
+        message = caller.get_secret_value().encode() + b"\0" + what.encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -62,8 +86,10 @@ class UploadCache:
         return dict(entry[1])
 
     def put(self, key: str, attachment: Mapping[str, str]) -> None:
+        """Keep the upload's CDN URL and type (a file name is the client's: not kept)."""
         self._entries.pop(key, None)
-        self._entries[key] = (self._clock(), dict(attachment))
+        kept = {"url": attachment["url"], "content_type": attachment["content_type"]}
+        self._entries[key] = (self._clock(), kept)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
         self._dirty = True
@@ -140,10 +166,10 @@ class UploadCache:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX)
             merged = self._trim([*_read_entries(path), *snapshot])
-            if not path.exists():  # the CDN URLs are the users' files: keep the file private
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-            body = {"version": 1, "entries": [list(entry) for entry in merged]}
-            write_atomically(path, json.dumps(body, separators=(",", ":")).encode())
+            body = {"version": _VERSION, "entries": [list(entry) for entry in merged]}
+            # The CDN URLs are the users' files: the file is private.
+            data = json.dumps(body, separators=(",", ":")).encode()
+            write_atomically(path, data, new_mode=0o600)
             return merged
         finally:
             os.close(lock)
@@ -177,11 +203,14 @@ def _read_entries(path: Path) -> list[tuple[str, float, dict]]:
     if not raw.strip():
         return []
     try:
-        items = json.loads(raw)["entries"]
+        body = json.loads(raw)
+        items = body["entries"]
         if not isinstance(items, list):
             raise TypeError("entries is not a list")
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("Upload cache %s ignored: not the expected JSON (%s)", path, exc)
+        return []
+    if body.get("version") != _VERSION:  # version 1 was shared by all callers: not reused
         return []
     entries = []
     for item in items:

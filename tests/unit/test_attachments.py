@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import socket
 import stat
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -33,6 +35,7 @@ from service.storage.upload_cache import UploadCache
 
 KEY = "poe-secret-key-0123456789"
 SECRET = SecretStr(KEY)
+OTHER_KEY = "poe-other-users-key-9876543210"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 PARAM = "messages[0].content[1].image_url.url"
 
@@ -78,7 +81,7 @@ class FakeUpload:
             call.update(form=dict(form))
         if self.gate is not None:
             await self.gate.wait()
-        if auth.lower().startswith("bearer") or auth != KEY:
+        if auth.lower().startswith("bearer") or auth not in (KEY, OTHER_KEY):
             return web.json_response({"error": f"invalid key {auth}"}, status=401)
         if self.status != 200:
             return web.Response(status=self.status, text=self.reason)
@@ -552,6 +555,11 @@ def attachment(n: int) -> dict[str, str]:
     return {"url": f"https://pfst.cf2.poecdn.net/{n}", "content_type": "image/png", "name": "a"}
 
 
+def stored(n: int) -> dict[str, str]:
+    """What the cache keeps of `attachment(n)`: not the client's file name."""
+    return {"url": f"https://pfst.cf2.poecdn.net/{n}", "content_type": "image/png"}
+
+
 async def test_cache_survives_a_restart(tmp_path, http, poe_upload):
     path = tmp_path / "config" / "uploads.json"
     cache = UploadCache(path, save_delay=0.05)
@@ -576,12 +584,53 @@ async def test_cache_survives_a_restart(tmp_path, http, poe_upload):
     assert len(poe_upload.calls) == 2
 
 
+async def test_each_caller_has_a_cache_of_their_own(resolver, poe_upload):
+    """A shared cache let one user reuse another's upload unsent, and time whether a file had
+    ever been sent by anyone."""
+    other = SecretStr(OTHER_KEY)
+    parts = [image_part(data_uri(PNG)), image_part("https://example.com/a.png")]
+    for part in parts:
+        mine = await resolver.resolve(file_part(part), SECRET)
+        assert await resolver.resolve(file_part(part), SECRET) == mine  # a hit: no upload
+        await resolver.resolve(file_part(part), other)  # uploaded again, for the other caller
+    assert len(poe_upload.calls) == 4
+    assert [call["auth"] for call in poe_upload.calls] == [KEY, OTHER_KEY] * 2
+
+
+async def test_the_cache_file_holds_no_key_digest_or_file_name(tmp_path, http, poe_upload):
+    path = tmp_path / "uploads.json"
+    cache = UploadCache(path)
+    resolver = AttachmentResolver(http, poe_upload.url, cache=cache, timeout=5)
+    pdf = b"%PDF-1.7\n" + bytes(200)
+    part = file({"file_data": data_uri(pdf, "application/pdf"), "filename": "merger-plans.pdf"})
+    await resolver.resolve(file_part(part), SECRET)
+    await resolver.resolve(file_part(image_part("https://example.com/a.png")), SECRET)
+    await cache.flush()
+    text = path.read_text()
+    url_digest = hashlib.sha256(b"https://example.com/a.png").hexdigest()
+    for secret in (KEY, hashlib.sha256(KEY.encode()).hexdigest(), "example.com", url_digest):
+        assert secret not in text
+    assert hashlib.sha256(pdf).hexdigest() not in text  # nor which files were sent
+    entries = json.loads(text)["entries"]
+    assert len(entries) == 2 and all(set(att) == {"url", "content_type"} for *_, att in entries)
+    restarted = AttachmentResolver(http, poe_upload.url, cache=UploadCache(path), timeout=5)
+    again = await restarted.resolve(file_part(part), SECRET)
+    assert again["name"] == "merger-plans.pdf" and len(poe_upload.calls) == 2
+
+
+def test_entries_of_the_shared_cache_format_are_not_reused(tmp_path):
+    path = tmp_path / "uploads.json"
+    old = {"version": 1, "entries": [["sha256:ab", time.time(), stored(1)]]}
+    path.write_text(json.dumps(old))
+    assert len(UploadCache(path)) == 0
+
+
 async def test_flush_writes_at_once(tmp_path):
     path = tmp_path / "uploads.json"
     cache = UploadCache(path, save_delay=3600)
     cache.put("sha256:1", attachment(1))
     await cache.flush()
-    assert UploadCache(path).get("sha256:1") == attachment(1)
+    assert UploadCache(path).get("sha256:1") == stored(1)
 
 
 async def test_bounded_size_evicts_oldest(tmp_path):
@@ -594,7 +643,7 @@ async def test_bounded_size_evicts_oldest(tmp_path):
     assert len(cache) == 3
     assert cache.get("sha256:0") is None
     assert cache.get("sha256:1") is None
-    assert cache.get("sha256:4") == attachment(4)
+    assert cache.get("sha256:4") == stored(4)
     await cache.flush()
     reloaded = UploadCache(path, max_entries=3, clock=lambda: now[0])
     assert [reloaded.get(f"sha256:{n}") is not None for n in range(5)] == [0, 0, 1, 1, 1]
@@ -624,9 +673,9 @@ async def test_workers_sharing_the_file_keep_each_others_entries(tmp_path):
     await one.flush()
     await two.flush()
     merged = UploadCache(path)
-    assert merged.get("sha256:a") == attachment(1)
-    assert merged.get("sha256:b") == attachment(2)
-    assert two.get("sha256:a") == attachment(1)  # picked up on save
+    assert merged.get("sha256:a") == stored(1)
+    assert merged.get("sha256:b") == stored(2)
+    assert two.get("sha256:a") == stored(1)  # picked up on save
 
 
 @pytest.mark.parametrize("content", [b"", b"not json", b'{"entries": 3}', b'{"entries": [[1]]}'])
@@ -642,4 +691,4 @@ async def test_unwritable_cache_dir_keeps_working_in_memory(tmp_path):
     cache = UploadCache(blocker / "uploads.json")  # its folder cannot exist
     cache.put("sha256:1", attachment(1))
     await cache.flush()
-    assert cache.get("sha256:1") == attachment(1)
+    assert cache.get("sha256:1") == stored(1)
