@@ -4,9 +4,16 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from hypothesis import settings
 
 from tests.support.fake_poe import FakePoe
 from tests.support.service import RunningService
+
+# No example database: a failure Hypothesis once found in ./.hypothesis would be replayed on
+# every later run, red for an unrelated change. Each failure prints its example and a
+# @reproduce_failure blob instead.
+settings.register_profile("project", database=None, print_blob=True)
+settings.load_profile("project")
 
 
 @pytest.fixture(scope="session")
