@@ -197,6 +197,70 @@ class FunctionCallChunk(BaseModel):
     arguments: str | MISSING = MISSING
 
 
+class CreateImageRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    prompt: Annotated[
+        str, Field(description="What the image should show.", max_length=32000, min_length=1)
+    ]
+    model: Annotated[
+        str,
+        Field(
+            description="A Poe image bot (e.g. `gpt-image-1`, `flux-pro`, `imagen-4`).",
+            max_length=256,
+            min_length=1,
+        ),
+    ] = "gpt-image-1"
+    n: Annotated[
+        float | None,
+        Field(
+            description="How many images. Above 1 only for bots that declare a count parameter in Poe's model\nlist (else a 400 naming `n`).\n",
+            ge=1.0,
+            le=10.0,
+            multiple_of=1.0,
+        ),
+    ] = 1
+    size: Annotated[
+        str | None | MISSING,
+        Field(
+            description="`WIDTHxHEIGHT` (e.g. `1024x1536`) or `auto`: sent as the nearest aspect ratio the bot\ndeclares (an `aspect_ratio` parameter or the like).\n",
+            pattern="^(auto|[1-9][0-9]{1,4}x[1-9][0-9]{1,4})$",
+        ),
+    ] = MISSING
+    quality: Annotated[
+        str | None | MISSING,
+        Field(
+            description="`standard`, `hd`, `low`, `medium`, `high`, `auto`: sent when the bot declares a `quality` parameter.",
+            max_length=32,
+        ),
+    ] = MISSING
+    style: Annotated[
+        str | None | MISSING,
+        Field(
+            description="`vivid` or `natural`: sent when the bot declares a `style` parameter.",
+            max_length=32,
+        ),
+    ] = MISSING
+    response_format: Annotated[
+        Literal["url", "b64_json"] | None,
+        Field(description="`url`: Poe CDN URLs; `b64_json`: the image files, base64-encoded."),
+    ] = "url"
+    user: Annotated[str | MISSING, Field(description="Accepted and ignored.")] = MISSING
+
+
+class Image(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    url: str | MISSING = MISSING
+    b64_json: str | MISSING = MISSING
+    revised_prompt: Annotated[
+        str | MISSING,
+        Field(description="What the bot said beside the image, when it said anything."),
+    ] = MISSING
+
+
 class ErrorResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -361,6 +425,14 @@ class ChatCompletionMessageToolCallChunk(BaseModel):
     id: str | MISSING = MISSING
     type: Literal["function"] | MISSING = MISSING
     function: FunctionCallChunk | MISSING = MISSING
+
+
+class ImagesResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    created: Annotated[int, Field(description="Unix time (seconds) the images were made.")]
+    data: list[Image]
 
 
 class ListModelsResponse(BaseModel):

@@ -14,7 +14,7 @@ from service.core.engine import Engine
 from service.core.files import AttachmentResolver
 from service.fronts import error_body_for, models
 from service.fronts.anthropic import messages
-from service.fronts.openai import chat
+from service.fronts.openai import chat, images
 from service.http import errors, middleware
 from service.http.sse import Keepalive
 from service.ops import docs, health
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.blueprint(health.bp)
     app.blueprint(models.bp)
     app.blueprint(chat.bp)
+    app.blueprint(images.bp)
     app.blueprint(messages.bp)
     app.blueprint(admin.bp)
     app.ctx.admin_page = admin.load_page()

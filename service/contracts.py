@@ -8,9 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import MISSING
 
 OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
 
 
 def load(name: str) -> dict[str, Any]:
     return yaml.safe_load((OPENAPI_DIR / name).read_text(encoding="utf-8"))
+
+
+def given(value: Any) -> Any:
+    """A field of a generated request model, or None where the request left it out (the
+    generated models mark absent fields with pydantic's MISSING, not None)."""
+    return None if value is MISSING else value

@@ -85,8 +85,17 @@ class ResolvedModel:
 
     @property
     def declared_parameters(self) -> set[str]:
+        return set(self.declared_schemas)
+
+    @property
+    def declared_schemas(self) -> dict[str, dict[str, Any]]:
+        """Each parameter Poe's list declares for the bot -> its JSON schema (may be empty)."""
         declared = (self.entry or {}).get("parameters") or []
-        return {p.get("name") for p in declared if isinstance(p, dict)}
+        return {
+            p["name"]: p.get("schema") if isinstance(p.get("schema"), dict) else {}
+            for p in declared
+            if isinstance(p, dict) and isinstance(p.get("name"), str)
+        }
 
 
 def _given(value: Any) -> Any:

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, TypeVar
 
-from service.errors import invalid, invalid_json
+from pydantic import BaseModel, ValidationError
+
+from service.errors import invalid, invalid_json, invalid_request
+
+Body = TypeVar("Body", bound=BaseModel)
 
 # Deeper than any real request (a JSON schema of tool parameters included); documented in the
 # README. Python's own recursion limit sits near 1,000.
@@ -28,6 +32,15 @@ class _NotJson(ValueError):
 
 def _refuse(constant: str) -> Any:
     raise _NotJson(constant)
+
+
+def parse_body(body: bytes, model: type[Body]) -> Body:
+    """A request body as its generated contract model; a 400 naming the bad field."""
+    data = load_json(body)
+    try:
+        return model.model_validate(data, strict=True)
+    except ValidationError as exc:
+        raise invalid_request(exc, data) from None
 
 
 def load_json(body: bytes) -> Any:

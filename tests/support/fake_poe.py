@@ -248,15 +248,74 @@ class FakePoeState:
     open_streams: int = 0  # fault-route streams still open (a proxy must close them)
 
 
+IMAGE_BOT = {
+    "id": "imagebot",
+    "object": "model",
+    "created": 1723456789000,
+    "owned_by": "Fake",
+    "architecture": {"output_modalities": ["image"]},
+    "parameters": [
+        {
+            "name": "aspect_ratio",
+            "schema": {"type": "string", "enum": ["1:1", "16:9", "9:16", "3:2"]},
+        },
+        {"name": "quality", "schema": {"type": "string", "enum": ["low", "medium", "high"]}},
+        {"name": "num_images", "schema": {"type": "integer", "minimum": 1, "maximum": 4}},
+    ],
+}
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+class ImageBot(fp.PoeBot):
+    """An image bot: one `file` event per image asked for (`num_images`), served by this
+    server, and a text saying which parameters it got. Prompts steer it: `elsewhere` gives a
+    URL off Poe's hosts, `huge` a file over 20 MiB, `nothing` no image at all."""
+
+    def __init__(self, base_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        last = request.query[-1]
+        if last.content == "nothing":
+            yield fp.PartialResponse(text="I cannot draw that.")
+            return
+        count = int(last.parameters.get("num_images", 1))
+        refs = []
+        for i in range(count):
+            if last.content == "elsewhere":
+                url = "http://169.254.169.254/latest/meta-data/image.png"
+            else:
+                name = "huge.png" if last.content == "huge" else f"image-{i}.png"
+                url = f"{self.base_url}/files/{name}"
+            yield ServerSentEvent(
+                event="file",
+                data=json.dumps(
+                    {
+                        "url": url,
+                        "content_type": "image/png",
+                        "name": f"image-{i}.png",
+                        "inline_ref": f"img{i}",
+                    }
+                ),
+            )
+            refs.append(f"![image {i}][img{i}]")
+        said = "parameters " + json.dumps(last.parameters, sort_keys=True)
+        yield fp.PartialResponse(text=said + "\n" + " ".join(refs))
+
+
 class FakePoe:
     def __init__(self) -> None:
         self.state = FakePoeState()
-        self.app = self._build()
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._sock = sock
+        self.app = self._build()
         config = uvicorn.Config(self.app, log_level="warning", lifespan="off")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -285,6 +344,7 @@ class FakePoe:
             ThinkBot(path="/bot/thinkbot"),
             ToolBot(path="/bot/toolbot"),
             PromptToolBot(path="/bot/prompttoolbot"),
+            ImageBot(self.url, path="/bot/imagebot"),
         ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 
@@ -324,6 +384,13 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
     def count(name: str) -> int:
         state.bot_calls[name] = state.bot_calls.get(name, 0) + 1
         return state.bot_calls[name]
+
+    @app.get("/files/{name}")
+    async def files(name: str) -> Response:
+        state.bot_calls[f"files/{name}"] = state.bot_calls.get(f"files/{name}", 0) + 1
+        if name == "huge.png":
+            return Response(PNG_1PX + bytes(21 * 1024 * 1024), media_type="image/png")
+        return Response(PNG_1PX, media_type="image/png")
 
     @app.post("/file_upload")
     async def file_upload(request: Request) -> Response:
