@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
             single_process=True,
             access_log=False,
             motd=False,
-            protocol=GuardedProtocol,  # cuts slow clients
+            protocol=GuardedProtocol,  # cuts slow clients, refuses malformed headers
         )
         Sanic.serve_single(app)
     else:
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             workers=settings.workers,
             access_log=False,
             motd=False,
-            protocol=GuardedProtocol,  # cuts slow clients
+            protocol=GuardedProtocol,  # cuts slow clients, refuses malformed headers
         )
         Sanic.serve(primary=app, app_loader=loader)
 
