@@ -13,6 +13,7 @@ from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
 from service.app import create_app
+from service.http.protocol import GuardedProtocol
 from service.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("poe2openai")
@@ -76,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
             single_process=True,
             access_log=False,
             motd=False,
+            protocol=GuardedProtocol,  # cuts slow clients, refuses malformed headers
         )
         Sanic.serve_single(app)
     else:
@@ -87,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             workers=settings.workers,
             access_log=False,
             motd=False,
+            protocol=GuardedProtocol,  # cuts slow clients, refuses malformed headers
         )
         Sanic.serve(primary=app, app_loader=loader)
 

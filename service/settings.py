@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     # `: ping` comments keep client connections and proxies alive while Poe is silent.
     keepalive_interval: float = Field(10.0, gt=0)
 
+    # Slow clients (service/http/protocol.py). Sanic's own request timer restarts on every byte,
+    # so a client sending a byte every few seconds held its socket, and a file descriptor, for
+    # ever. Headers are a few hundred bytes, one packet on any link: a request whose headers are
+    # not complete this many seconds after its first byte (after connecting, for a connection's
+    # first request) is cut.
+    client_header_timeout: float = Field(10.0, gt=0)
+    # A body must then arrive at this average rate (bytes/s), counted from the end of the headers
+    # once the grace (TCP slow start, a radio waking up, a 100-continue round trip) has passed;
+    # 0 turns the check off. 1 KiB/s is 8 kbit/s, below any real uplink: a 20 MB image (27 MB
+    # as base64) on a 256 kbit/s link arrives at 32 KiB/s and passes; a slowloris trickle of a
+    # few bytes a second is cut at the end of the grace.
+    client_body_min_rate: float = Field(1024.0, ge=0)
+    client_body_grace: float = Field(10.0, gt=0)
+
     cors_allow_origins: str = "*"
     # How `usage` is counted: the o200k_base vocabulary (~110 MB once loaded), or an estimate
     # from the text's length (no memory) for small deployments.

@@ -98,7 +98,7 @@ def test_deep_admin_config_is_a_400(start_service, fake_poe):
 
 @pytest.mark.parametrize(("path", "body"), FRONTS)
 @pytest.mark.parametrize("key", ["k\u00e9y", "k\x01y", "k\x7fy"])
-def test_a_key_with_impossible_characters_is_a_401(service, path, body, key):
+def test_a_key_with_impossible_characters_is_refused(service, path, body, key):
     response = httpx.post(
         service.url + path,
         content=json.dumps(body()).encode(),
@@ -108,7 +108,8 @@ def test_a_key_with_impossible_characters_is_a_401(service, path, body, key):
         ],
         timeout=30,
     )
-    assert response.status_code == 401
+    # A control character makes the header block malformed: refused before any key is read.
+    assert response.status_code == (401 if key.isprintable() else 400)
     assert key not in response.text
 
 

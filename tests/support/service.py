@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,12 @@ def free_port() -> int:
 
 
 class RunningService:
-    def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        args: tuple[str, ...] = (),
+        preexec_fn: Callable[[], None] | None = None,  # e.g. lower a resource limit
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_dir = Path(env.get("CONFIG_DIR") or tempfile.mkdtemp(prefix="poe2openai-"))
@@ -36,6 +42,7 @@ class RunningService:
             **env,
         }
         self.args = args
+        self.preexec_fn = preexec_fn
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20) -> RunningService:
@@ -46,6 +53,7 @@ class RunningService:
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=self.preexec_fn,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
