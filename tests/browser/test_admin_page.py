@@ -191,6 +191,21 @@ def test_edit_save_reload(admin_service, open_page, artifacts):
     )
 
 
+def test_opened_with_credentials_in_the_url(admin_service, open_page):
+    """http://user:pw@host/admin: the browser signs in with them, and the page must not build
+    API URLs that carry them (fetch() refuses those)."""
+    page, _ = open_page(admin_service.url)  # no stored credentials: only those in the URL
+    host = admin_service.url.split("://", 1)[1]
+    page.goto(f"http://admin:{PASSWORD}@{host}/admin")
+    expect(page.get_by_test_id("model-row")).to_have_count(2)
+    expect(page.get_by_test_id("status-key")).to_have_text("pk-…efgh")
+    expect(page.get_by_test_id("message")).to_be_hidden()
+    row(page, "echobot").get_by_test_id("alias-input").fill("echo")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("message")).to_have_attribute("data-kind", "success")
+    assert on_disk(admin_service)["models"]["echobot"] == {"mapping": "echo"}
+
+
 def test_per_model_options_and_validation(admin_service, open_page):
     page, watch = open_page(admin_service.url, CREDENTIALS)
     page.goto(admin_service.url + "/admin/")
