@@ -228,7 +228,10 @@
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
     }
-    return fetch(API + path, init).then(
+    // Absolute, from location.origin (which has no user:password@): opened as
+    // http://user:pw@host/admin, relative URLs resolve against a base holding the credentials,
+    // and fetch() refuses such URLs. The browser still sends the credentials it signed in with.
+    return fetch(window.location.origin + API + path, init).then(
       function (response) {
         return response
           .json()

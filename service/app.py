@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.blueprint(messages.bp)
     app.blueprint(admin.bp)
     app.ctx.admin_page = admin.load_page()
-    app.ctx.login_throttle = admin.LoginThrottle()
+    app.ctx.login_throttle = admin.LoginThrottle(settings.admin_login_max_delay)
     docs.install(app)
     middleware.add_preflight_routes(app)
 

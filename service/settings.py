@@ -35,6 +35,9 @@ class Settings(BaseSettings):
 
     admin_username: str = Field("admin", min_length=1)
     admin_password: SecretStr | None = None
+    # Seconds: the longest a failed admin login slows the next answers (service/admin/throttle.py);
+    # also the longest the right password waits while its address or user name is under attack.
+    admin_login_max_delay: float = Field(8.0, gt=0, le=60)
 
     # Optional: only used to fetch Poe's model list (public anyway); never shown in full.
     poe_api_key: SecretStr | None = None

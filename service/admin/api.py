@@ -1,9 +1,9 @@
 """The admin page (/admin) and its API (/admin/api/*, openapi/admin.yaml).
 
 Exposed on the internet, so: off unless ADMIN_PASSWORD is set (no default password), HTTP
-Basic credentials compared in constant time, repeated failures from one address throttled,
-state-changing requests refused unless they carry a header a cross-site form cannot send and
-(when the browser says) come from our own origin, and no CORS on any admin route.
+Basic credentials compared in constant time, password guessing slowed per address and per user
+name (throttle.py), state-changing requests refused unless they carry a header a cross-site form
+cannot send and (when the browser says) come from our own origin, and no CORS on any admin route.
 """
 
 from __future__ import annotations
@@ -11,17 +11,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import time
-from collections import deque
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 from sanic.response import json as json_response
 
 from service import __version__
+from service.admin.throttle import LoginThrottle, LoginThrottled
 from service.admin.views import admin_view, custom_view
 from service.errors import ErrorKind, ServiceError, from_poe, invalid, not_found
 from service.http.json_body import load_json
@@ -38,8 +37,7 @@ _PAGE_FILES = {
 }
 CSRF_HEADER = "x-requested-with"
 CSRF_VALUE = "poe2openai-admin"
-_FAILURE_LIMIT = 5
-_FAILURE_WINDOW = 300.0
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _SECURITY_HEADERS = {
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
@@ -62,33 +60,10 @@ def _cross_site(message: str) -> ServiceError:
     return ServiceError(ErrorKind.PERMISSION, message, code="cross_site_request")
 
 
-class LoginThrottle:
-    """Failed logins per client address, in a sliding window (per worker process)."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, deque[float]] = {}
-
-    def retry_after(self, address: str) -> int:
-        failures = self._failures.get(address)
-        if not failures:
-            return 0
-        now = time.monotonic()
-        while failures and now - failures[0] > _FAILURE_WINDOW:
-            failures.popleft()
-        if len(failures) < _FAILURE_LIMIT:
-            return 0
-        return int(_FAILURE_WINDOW - (now - failures[0])) + 1
-
-    def failed(self, address: str) -> None:
-        self._failures.setdefault(address, deque()).append(time.monotonic())
-        if len(self._failures) > 10_000:  # bound memory under a spray of addresses
-            self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
-
-
-def _guard(request: Request, changes_state: bool = False) -> None:
+@bp.on_request
+async def _authenticate(request: Request) -> None:
+    """Every admin route: the admin must be on and the credentials right (after the throttle's
+    delay). Async, so that a delayed answer never blocks the loop; `_guard` checks the result."""
     settings = request.app.ctx.settings
     if not settings.admin_enabled:
         raise not_found(
@@ -96,36 +71,62 @@ def _guard(request: Request, changes_state: bool = False) -> None:
             "ADMIN_USERNAME) to turn it on",
             code="admin_disabled",
         )
+    user, password = _basic_credentials(request)
+    challenge = {"www-authenticate": 'Basic realm="poe2openai admin", charset="UTF-8"'}
+    if not (user or password):  # a browser's first request: no guess, nothing to slow
+        raise _unauthorized("Admin credentials are missing or wrong", headers=challenge)
     throttle: LoginThrottle = request.app.ctx.login_throttle
+    # Sanic takes the client address from X-Forwarded-For only when told to trust a proxy.
     address = request.remote_addr or request.ip or "?"
-    wait = throttle.retry_after(address)
-    if wait:
+    try:
+        attempt = await throttle.admit(address, user)
+    except LoginThrottled as exc:
         raise ServiceError(
             ErrorKind.RATE_LIMITED,
-            "Too many failed logins from your address; try again later",
+            "Too many login attempts are waiting; try again in a few seconds",
             code="too_many_logins",
-            headers={"retry-after": str(wait)},
-        )
-    user, password = _basic_credentials(request)
+            headers={"retry-after": str(exc.retry_after)},
+        ) from None
     # Both comparisons always run, on bytes, in constant time.
     user_ok = hmac.compare_digest(user, settings.admin_username.encode())
     password_ok = hmac.compare_digest(password, settings.admin_password.get_secret_value().encode())
     if not (user_ok and password_ok):
-        if user or password:
-            throttle.failed(address)
-        raise _unauthorized(
-            "Admin credentials are missing or wrong",
-            headers={"www-authenticate": 'Basic realm="poe2openai admin", charset="UTF-8"'},
-        )
-    throttle.succeeded(address)
+        raise _unauthorized("Admin credentials are missing or wrong", headers=challenge)
+    throttle.succeeded(attempt)
+    request.ctx.admin_authenticated = True
+
+
+def _guard(request: Request, changes_state: bool = False) -> None:
+    if not getattr(request.ctx, "admin_authenticated", False):  # set by _authenticate
+        raise _unauthorized("Admin credentials are missing or wrong", headers={})
     if changes_state:
         if request.headers.get(CSRF_HEADER) != CSRF_VALUE:
             raise _cross_site(
                 f"State-changing admin requests need `X-Requested-With: {CSRF_VALUE}`"
             )
         origin = request.headers.get("origin")
-        if origin and urlparse(origin).netloc != request.host:
+        if origin and not same_origin(origin, request):
             raise _cross_site("Cross-site admin requests are refused")
+
+
+def same_origin(origin: str, request: Request) -> bool:
+    """Scheme, host and port of the browser's Origin against the request's own. Sanic's
+    request.scheme and request.host follow X-Forwarded-Proto / -Host only when the app trusts a
+    proxy (SANIC_PROXIES_COUNT, SANIC_FORWARDED_SECRET), so a client cannot claim them."""
+    own = _origin_of(f"{request.scheme}://{request.host}")
+    return own is not None and _origin_of(origin) == own
+
+
+def _origin_of(url: str) -> tuple[str, str, int] | None:
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:  # a port that is no number
+        return None
+    if scheme not in _DEFAULT_PORTS or not parts.hostname or port is None:
+        return None  # "null" (sandboxed frames, some redirects) and anything odd are refused
+    return scheme, parts.hostname.lower(), port
 
 
 def _basic_credentials(request: Request) -> tuple[bytes, bytes]:

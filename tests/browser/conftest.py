@@ -24,6 +24,7 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 TIMEOUT_MS = 5_000  # every wait in these tests is bounded by this
+_USERINFO = re.compile(r"://[^/@]*@")
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -92,6 +93,8 @@ class PageWatch:
         self.requests.append(url)
         if url.startswith("data:"):
             return
+        # http://user:pw@host/ is the same origin as http://host/ (a page opened that way).
+        url = _USERINFO.sub("://", url, count=1)
         if not (url == self.origin or url.startswith(self.origin + "/")):
             self.foreign_requests.append(url)
 

@@ -14,6 +14,8 @@ import pytest
 import yaml
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import TIMEOUT_MS
+
 PASSWORD = "browser-test-password"
 CREDENTIALS = ("admin", PASSWORD)
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -189,6 +191,21 @@ def test_edit_save_reload(admin_service, open_page, artifacts):
     assert system_dark.evaluate("getComputedStyle(document.body).backgroundColor") == (
         "rgb(17, 19, 24)"
     )
+
+
+def test_opened_with_credentials_in_the_url(admin_service, open_page):
+    """http://user:pw@host/admin: the browser signs in with them, and the page must not build
+    API URLs that carry them (fetch() refuses those)."""
+    page, _ = open_page(admin_service.url)  # no stored credentials: only those in the URL
+    host = admin_service.url.split("://", 1)[1]
+    page.goto(f"http://admin:{PASSWORD}@{host}/admin")
+    expect(page.get_by_test_id("model-row")).to_have_count(2)
+    expect(page.get_by_test_id("status-key")).to_have_text("pk-…efgh")
+    expect(page.get_by_test_id("message")).to_be_hidden()
+    row(page, "echobot").get_by_test_id("alias-input").fill("echo")
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("message")).to_have_attribute("data-kind", "success")
+    assert on_disk(admin_service)["models"]["echobot"] == {"mapping": "echo"}
 
 
 def test_per_model_options_and_validation(admin_service, open_page):
@@ -479,3 +496,35 @@ def test_poe_unreachable(start_service, fake_poe, open_page):
     expect(row(page, "private-bot")).to_be_visible()
     page.get_by_test_id("refresh").click()
     expect(page.get_by_test_id("message-text")).to_contain_text("could not be fetched")
+
+
+def test_try_it_out_starts_from_a_working_example(start_service, open_page):
+    """Swagger UI's "Try it out" body is the contract's example (a demo bot, a short message),
+    and executing one gets an answer."""
+    # The estimate spares the first count the tokenizer's load (seconds on a busy machine).
+    demo = start_service(
+        {"POE_BASE_URL": "http://127.0.0.1:9", "USAGE_TOKENIZER": "estimate"}, args=("--demo",)
+    )
+    page, _ = open_page(demo.url)
+
+    def try_it_out(docs: str, tag: str, operation: str):
+        page.goto("about:blank")  # Swagger UI reads the deep link on load, not on a hash change
+        page.goto(f"{demo.url}{docs}#/{tag}/{operation}")  # a deep link opens the operation
+        block = page.locator(f"#operations-{tag}-{operation}.is-open")
+        # Swagger UI parses a 2 MB bundle before it renders: seconds on a busy 2-core machine.
+        block.wait_for(timeout=3 * TIMEOUT_MS)
+        block.get_by_role("button", name="Try it out").click()
+        return block
+
+    chat = try_it_out("/docs", "Chat", "createChatCompletion")
+    body = json.loads(chat.locator("textarea.body-param__text").input_value())
+    assert body["model"] == "echo" and body["messages"][0]["role"] == "user"
+
+    messages = try_it_out("/docs/anthropic", "Messages", "createMessage")
+    body = json.loads(messages.locator("textarea.body-param__text").input_value())
+    assert body["model"] == "echo" and body["max_tokens"] > 0
+
+    count = try_it_out("/docs/anthropic", "Messages", "countMessageTokens")
+    count.get_by_role("button", name="Execute").click()
+    status = count.locator(".live-responses-table tr.response .response-col_status")
+    expect(status).to_have_text("200")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import httpx
 import pytest
@@ -56,12 +58,103 @@ def test_wrong_or_missing_credentials(admin):
     assert PASSWORD not in admin.log()
 
 
-def test_repeated_failures_are_throttled(admin):
-    for _ in range(5):
-        assert httpx.get(admin.url + "/admin/api/status", auth=("admin", "x")).status_code == 401
-    throttled = httpx.get(admin.url + "/admin/api/status", auth=AUTH)
-    assert throttled.status_code == 429
-    assert int(throttled.headers["retry-after"]) > 0
+def timed_get(url: str, auth, headers: dict[str, str] | None = None) -> tuple[int, float]:
+    started = time.monotonic()
+    response = httpx.get(url, auth=auth, headers=headers, timeout=30)
+    return response.status_code, time.monotonic() - started
+
+
+@pytest.fixture
+def slowed_admin(start_service, fake_poe):
+    """The admin with a short cap on login delays (ADMIN_LOGIN_MAX_DELAY), so that the
+    doubling delays of a test take seconds, not minutes: first delay 0.05 s, cap 1.6 s."""
+
+    def start(**env: str):
+        return start_service(
+            {
+                "POE_BASE_URL": fake_poe.url,
+                "ADMIN_PASSWORD": PASSWORD,
+                "ADMIN_LOGIN_MAX_DELAY": "1.6",
+                **env,
+            }
+        )
+
+    return start
+
+
+def test_repeated_failures_get_slower_answers_and_the_right_password_still_works(slowed_admin):
+    status = slowed_admin().url + "/admin/api/status"
+    answers = [timed_get(status, ("admin", f"guess-{i}")) for i in range(8)]
+    assert [code for code, _ in answers] == [401] * 8
+    took = [seconds for _, seconds in answers]
+    # Three typos are answered at once; then each answer waits twice as long as the last
+    # (lower bounds: the waits are sleeps, while the machine's own latency varies).
+    for attempt, least in enumerate([0.05, 0.1, 0.2, 0.4, 0.8], start=3):
+        assert took[attempt] >= least, took
+    # The right password from that very address is never locked out: at most the capped delay.
+    code, seconds = timed_get(status, AUTH)
+    assert code == 200
+    assert seconds < 1.6 + 2
+    # ...and it clears the address: the next typo is not made to wait the cap (1.6 s) again.
+    code, seconds = timed_get(status, ("admin", "typo"))
+    assert code == 401 and seconds < 1.0
+
+
+def test_guesses_from_many_addresses_are_slowed_per_user_name(slowed_admin):
+    # Behind a trusted proxy (SANIC_PROXIES_COUNT), each client's address is its X-Forwarded-For.
+    running = slowed_admin(SANIC_PROXIES_COUNT="1")
+    status = running.url + "/admin/api/status"
+
+    def from_(address: str, auth) -> tuple[int, float]:
+        return timed_get(status, auth, {"x-forwarded-for": address})
+
+    assert from_("192.0.2.10", AUTH)[0] == 200  # the admin logged in from here before
+    took = [from_(f"203.0.113.{i}", ("admin", f"guess-{i}"))[1] for i in range(14)]
+    # One guess per address, yet past ten guesses at the user name each answer waits longer.
+    for attempt, least in enumerate([0.05, 0.1, 0.2, 0.4], start=10):
+        assert took[attempt] >= least, took
+    # A fresh address guessing the same user name is slowed too; the admin's own is not.
+    assert from_("198.51.100.77", ("admin", "another"))[1] >= 0.8
+    code, seconds = from_("192.0.2.10", AUTH)
+    assert code == 200 and seconds < 1.0  # not exempt, it would wait the cap (1.6 s)
+
+
+def test_x_forwarded_for_is_ignored_unless_a_proxy_is_trusted(slowed_admin):
+    status = slowed_admin().url + "/admin/api/status"
+    took = [
+        timed_get(status, ("admin", "x"), {"x-forwarded-for": f"203.0.113.{i}"})[1]
+        for i in range(6)
+    ]
+    assert took[5] >= 0.2, took  # one address as far as the service can tell
+
+
+def test_attempts_sent_at_once_are_refused_rather_than_held(slowed_admin):
+    running = slowed_admin()
+    status = running.url + "/admin/api/status"
+    for i in range(7):  # the next attempt from this address waits 0.8 s
+        timed_get(status, ("admin", f"guess-{i}"))
+
+    async def flood() -> list[tuple[int, str | None, float]]:
+        async with httpx.AsyncClient(timeout=30) as client:
+
+            async def one(i: int) -> tuple[int, str | None, float]:
+                started = time.monotonic()
+                response = await client.get(status, auth=("admin", f"flood-{i}"))
+                return (
+                    response.status_code,
+                    response.headers.get("retry-after"),
+                    time.monotonic() - started,
+                )
+
+            return await asyncio.gather(*(one(i) for i in range(20)))
+
+    answers = asyncio.run(flood())
+    refused = [(after, took) for code, after, took in answers if code == 429]
+    held = [took for code, _, took in answers if code == 401]
+    assert len(held) <= 2 and len(refused) >= 18, answers
+    assert all(int(after) >= 1 for after, _ in refused), answers
+    assert max(took for _, took in refused) < min(held), answers  # answered, not held
+    assert timed_get(status, AUTH)[0] == 200
 
 
 def test_cross_site_writes_are_refused(admin):
@@ -86,6 +179,42 @@ def test_cross_site_writes_are_refused(admin):
     assert same.status_code == 200
     refresh = httpx.post(admin.url + "/admin/api/models/refresh", auth=AUTH)
     assert refresh.status_code == 403
+
+
+def refresh_from(running, origin: str, **headers: str) -> int:
+    return httpx.post(
+        running.url + "/admin/api/models/refresh",
+        auth=AUTH,
+        headers={**CSRF, "origin": origin, **headers},
+    ).status_code
+
+
+def test_the_origin_check_compares_scheme_host_and_port(admin):
+    host = f"127.0.0.1:{admin.port}"
+    assert refresh_from(admin, f"http://{host}") == 200
+    assert refresh_from(admin, f"https://{host}") == 403  # another origin, though same netloc
+    assert refresh_from(admin, f"http://127.0.0.1:{admin.port + 1}") == 403
+    assert refresh_from(admin, "null") == 403
+    # A client cannot claim the scheme: X-Forwarded-Proto counts only from a trusted proxy.
+    assert refresh_from(admin, f"https://{host}", **{"x-forwarded-proto": "https"}) == 403
+    # The default port is the same origin whether it is spelled out or not.
+    assert refresh_from(admin, "http://admin.example:80", host="admin.example") == 200
+    assert refresh_from(admin, "http://admin.example", host="admin.example:80") == 200
+    assert refresh_from(admin, "https://admin.example", host="admin.example:80") == 403
+
+
+def test_the_origin_check_behind_a_trusted_tls_proxy(start_service, fake_poe):
+    running = start_service(
+        {"POE_BASE_URL": fake_poe.url, "ADMIN_PASSWORD": PASSWORD, "SANIC_PROXIES_COUNT": "1"}
+    )
+    proxy = {
+        "x-forwarded-for": "203.0.113.5",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "admin.example",
+    }
+    assert refresh_from(running, "https://admin.example", **proxy) == 200
+    assert refresh_from(running, "http://admin.example", **proxy) == 403
+    assert refresh_from(running, "https://evil.example", **proxy) == 403
 
 
 def test_no_cors_on_admin_routes(admin):
@@ -249,19 +378,3 @@ def test_corrupt_file_at_start_is_reported_and_the_service_serves(
     document = httpx.get(running.url + "/admin/api/config", auth=AUTH).json()
     assert "not a valid configuration" in document["problem"]
     assert save(running, {"models": {}}, document["revision"]).status_code == 200
-
-
-def test_throttling_behind_a_reverse_proxy_is_per_client(start_service, fake_poe):
-    # With Sanic's SANIC_PROXIES_COUNT, the client address comes from X-Forwarded-For.
-    running = start_service(
-        {"POE_BASE_URL": fake_poe.url, "ADMIN_PASSWORD": PASSWORD, "SANIC_PROXIES_COUNT": "1"}
-    )
-    status = running.url + "/admin/api/status"
-    for _ in range(5):
-        httpx.get(status, auth=("admin", "x"), headers={"x-forwarded-for": "203.0.113.7"})
-    assert (
-        httpx.get(status, auth=AUTH, headers={"x-forwarded-for": "203.0.113.7"}).status_code == 429
-    )
-    assert (
-        httpx.get(status, auth=AUTH, headers={"x-forwarded-for": "198.51.100.2"}).status_code == 200
-    )
