@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.fake_poe import FakePoe
-from tests.support.service import RunningService
+from tests.support.service import ROOT, RunningService
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,13 @@ def start_service() -> Iterator[Callable[..., RunningService]]:
     """A private service instance with its own environment, stopped after the test."""
     started: list[RunningService] = []
 
-    def start(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> RunningService:
-        running = RunningService(env or {}, args).start()
+    def start(
+        env: dict[str, str | None] | None = None,
+        args: tuple[str, ...] = (),
+        cwd: Path = ROOT,
+        timeout: float = 20,
+    ) -> RunningService:
+        running = RunningService(env or {}, args, cwd).start(timeout)
         started.append(running)
         return running
 

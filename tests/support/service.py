@@ -22,12 +22,17 @@ def free_port() -> int:
 
 
 class RunningService:
-    def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+    """`env` values of None remove the variable (CONFIG_DIR: None runs with the default one,
+    relative to `cwd`)."""
+
+    def __init__(
+        self, env: dict[str, str | None], args: tuple[str, ...] = (), cwd: Path = ROOT
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_dir = Path(env.get("CONFIG_DIR") or tempfile.mkdtemp(prefix="poe2openai-"))
         self.log_path = Path(tempfile.mkstemp(prefix="poe2openai-", suffix=".log")[1])
-        self.env = {
+        merged = {
             **os.environ,
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
@@ -35,14 +40,16 @@ class RunningService:
             "LOG_LEVEL": "info",
             **env,
         }
+        self.env = {k: v for k, v in merged.items() if v is not None}
         self.args = args
+        self.cwd = cwd
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20) -> RunningService:
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service", *self.args],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
