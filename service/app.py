@@ -16,6 +16,7 @@ from service.fronts import error_body_for, models
 from service.fronts.anthropic import messages
 from service.fronts.openai import chat, images
 from service.http import errors, middleware
+from service.http.request_log import RequestLoggingSanic
 from service.http.sse import Keepalive
 from service.ops import docs, health
 from service.poe.client import PoeClient
@@ -29,7 +30,7 @@ log = logging.getLogger("poe2openai")
 def create_app(settings: Settings | None = None) -> Sanic:
     settings = settings or load_settings()
     # Logging is configured once, by the command line (one format, no duplicate lines).
-    app = Sanic("poe2openai", strict_slashes=False, configure_logging=False)
+    app = RequestLoggingSanic("poe2openai", strict_slashes=False, configure_logging=False)
     app.config.update(
         REQUEST_MAX_SIZE=settings.max_request_size,
         # A stream may legitimately last as long as Poe's whole-answer timeout.

@@ -24,47 +24,78 @@ class SettingsError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+    # The docstring under each field is its description in `poe2openai --help`.
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", frozen=True, use_attribute_docstrings=True
+    )
 
     host: str = "0.0.0.0"
+    """listen address (0.0.0.0 or :: for every interface)"""
     port: int = Field(8080, ge=0, le=65535)
+    """listen port"""
     workers: int = Field(1, ge=1, le=64)
+    """worker processes (1 = a single process, fastest start)"""
     log_level: Literal["debug", "info", "warning", "error", "critical"] = "info"
+    """debug, info (one line per request), warning, error or critical"""
+    log_format: Literal["text", "json"] = "text"
+    """text, or json: one JSON object per log line"""
     max_request_size: int = Field(DEFAULT_MAX_REQUEST_SIZE, ge=1024)
+    """largest request body in bytes; larger bodies get a 413"""
     config_dir: Path = Path("config")
+    """where models.yaml and other state live"""
 
     admin_username: str = Field("admin", min_length=1)
+    """admin page user"""
     admin_password: SecretStr | None = None
+    """admin page password; the admin page is off while it is unset"""
     # Seconds: the longest a failed admin login slows the next answers (service/admin/throttle.py);
     # also the longest the right password waits while its address or user name is under attack.
     admin_login_max_delay: float = Field(8.0, gt=0, le=60)
+    """longest delay, in seconds, of an answer to repeated failed admin logins"""
 
     # Optional: only used to fetch Poe's model list (public anyway); never shown in full.
     poe_api_key: SecretStr | None = None
+    """optional key used only to fetch Poe's model list"""
     poe_base_url: str = "https://api.poe.com"
+    """Poe API; bots at {POE_BASE_URL}/bot/{name}"""
     poe_file_upload_url: str = "https://www.quora.com/poe_api/file_upload_3RD_PARTY_POST"
+    """Poe's upload endpoint"""
 
     # Seconds. Poe pings every 15 s while a bot thinks, so the idle gap must exceed that.
     poe_connect_timeout: float = Field(10.0, gt=0)
+    """seconds to connect to Poe"""
     poe_first_event_timeout: float = Field(120.0, gt=0)
+    """seconds to wait for the first event of an answer (then 504)"""
     poe_idle_timeout: float = Field(60.0, gt=0)
+    """longest silence in seconds between bytes of an answer"""
     poe_total_timeout: float = Field(600.0, gt=0)
+    """longest whole answer in seconds"""
     # Each open stream holds one connection to Poe: the pool must not cap concurrent streams.
     poe_max_connections: int = Field(4096, ge=1)
+    """connection pool size towards Poe, per worker"""
     poe_retries: int = Field(2, ge=0, le=10)
+    """retries of transient failures before any output"""
     # Files (images, audio, documents) in requests are uploaded to Poe: per-file limits, and the
     # cache of uploads (kept in CONFIG_DIR) that spares uploading the same file twice.
     poe_upload_timeout: float = Field(60.0, gt=0)
+    """seconds for one file upload to Poe"""
     poe_upload_max_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    """largest file (decoded) in a request, in bytes"""
     upload_cache_entries: int = Field(2000, ge=0)
+    """uploads remembered (by content hash or URL)"""
     upload_cache_ttl: float = Field(86400.0, ge=0)
+    """seconds an upload is remembered"""
     # Model list from Poe: how long a fetched list is fresh, and how long to wait before asking
     # again after Poe could not be reached (the last good list is served meanwhile).
     models_cache_ttl: float = Field(600.0, ge=0)
+    """seconds a fetched model list stays fresh"""
     models_retry_interval: float = Field(30.0, ge=0)
+    """seconds before asking Poe again after a failed model list fetch"""
     models_timeout: float = Field(15.0, gt=0)
+    """seconds for fetching the model list"""
     # `: ping` comments keep client connections and proxies alive while Poe is silent.
     keepalive_interval: float = Field(10.0, gt=0)
+    """seconds of silence before a keep-alive ping in a stream"""
 
     # Slow clients (service/http/protocol.py). Sanic's own request timer restarts on every byte,
     # so a client sending a byte every few seconds held its socket, and a file descriptor, for
@@ -72,20 +103,25 @@ class Settings(BaseSettings):
     # not complete this many seconds after its first byte (after connecting, for a connection's
     # first request) is cut.
     client_header_timeout: float = Field(10.0, gt=0)
+    """seconds a request's headers may take, from its first byte"""
     # A body must then arrive at this average rate (bytes/s), counted from the end of the headers
     # once the grace (TCP slow start, a radio waking up, a 100-continue round trip) has passed;
     # 0 turns the check off. 1 KiB/s is 8 kbit/s, below any real uplink: a 20 MB image (27 MB
     # as base64) on a 256 kbit/s link arrives at 32 KiB/s and passes; a slowloris trickle of a
     # few bytes a second is cut at the end of the grace.
     client_body_min_rate: float = Field(1024.0, ge=0)
+    """least average rate of a request body in bytes/s after the grace (0: no minimum)"""
     client_body_grace: float = Field(10.0, gt=0)
+    """seconds a request body may take before its rate is checked"""
 
     cors_allow_origins: str = "*"
+    """* or a comma-separated list of allowed origins"""
     # How `usage` is counted: the o200k_base vocabulary (~110 MB once loaded), or an estimate
     # from the text's length (no memory) for small deployments.
     usage_tokenizer: Literal["o200k_base", "estimate"] = "o200k_base"
+    """how usage is counted: o200k_base (~110 MB once loaded) or estimate (length / 4)"""
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
@@ -111,3 +147,19 @@ def load_settings(**overrides: object) -> Settings:
         name = str(err["loc"][0]) if err["loc"] else "?"
         shown = "" if name in _SECRET_FIELDS else f" (got {err.get('input')!r})"
         raise SettingsError(f"{name.upper()}: {err['msg']}{shown}") from None
+
+
+def described() -> list[tuple[str, str | None, str]]:
+    """(variable, default as shown or None for a secret, description) for every setting."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        if name in _SECRET_FIELDS:
+            default = None
+        elif field.default is None:
+            default = "unset"
+        elif isinstance(field.default, float):
+            default = f"{field.default:g}"
+        else:
+            default = str(field.default)
+        rows.append((name.upper(), default, field.description or ""))
+    return rows

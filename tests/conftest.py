@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import settings
 
 from tests.support.fake_poe import FakePoe
-from tests.support.service import RunningService
+from tests.support.service import ROOT, RunningService
 
 # No example database: a failure Hypothesis once found in ./.hypothesis would be replayed on
 # every later run, red for an unrelated change. Each failure prints its example and a
@@ -44,8 +45,13 @@ def start_service() -> Iterator[Callable[..., RunningService]]:
     """A private service instance with its own environment, stopped after the test."""
     started: list[RunningService] = []
 
-    def start(env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> RunningService:
-        running = RunningService(env or {}, args).start()
+    def start(
+        env: dict[str, str | None] | None = None,
+        args: tuple[str, ...] = (),
+        cwd: Path = ROOT,
+        timeout: float = 20,
+    ) -> RunningService:
+        running = RunningService(env or {}, args, cwd).start(timeout)
         started.append(running)
         return running
 

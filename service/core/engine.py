@@ -21,6 +21,7 @@ from service.core.conversation import Conversation
 from service.core.events import AnswerEvent, Finish, Usage, WholeAnswer
 from service.core.files import AttachmentResolver
 from service.core.query import QueryPlan, build_query
+from service.core.report import current_report
 from service.errors import from_poe
 from service.poe.client import PoeClient, PoeEvent
 from service.poe.errors import PoeError
@@ -42,7 +43,12 @@ class Engine:
         self, caller: Caller, model: str, conversation: Conversation, *, usage: bool = False
     ) -> Answer:
         """`usage`: the Finish carries token counts (and `input_tokens()` is ready early)."""
+        report = current_report.get()
+        if report is not None:
+            report.model = model
         resolved = await self.resolve(model)
+        if report is not None:
+            report.bot = resolved.bot
         files = conversation.file_parts()
         attachments = {}
         if files:
@@ -57,8 +63,15 @@ class Engine:
     async def count_input(self, model: str, conversation: Conversation) -> int:
         """The input tokens of a conversation as the bot would get it (files not counted)."""
         unsent = {(i, j): {} for i, j, _ in conversation.file_parts()}  # nothing is uploaded
-        plan = build_query(conversation, await self.resolve(model), unsent)
-        return await tokens.prompt_tokens(plan.prompt_texts, self.exact_usage)
+        report = current_report.get()
+        if report is not None:
+            report.model = model
+        resolved = await self.resolve(model)
+        plan = build_query(conversation, resolved, unsent)
+        count = await tokens.prompt_tokens(plan.prompt_texts, self.exact_usage)
+        if report is not None:
+            report.bot, report.input_tokens = resolved.bot, count
+        return count
 
 
 async def answer_events(
@@ -89,12 +102,15 @@ class Answer:
         self._plan = plan
         self._usage = usage
         self._input_tokens: int | None = None
+        self._report = current_report.get()
 
     async def input_tokens(self) -> int:
         if self._input_tokens is None:
             self._input_tokens = await tokens.prompt_tokens(
                 self._plan.prompt_texts, self._engine.exact_usage
             )
+            if self._report is not None:
+                self._report.input_tokens = self._input_tokens
         return self._input_tokens
 
     async def stream(self) -> AsyncIterator[list[AnswerEvent]]:
@@ -134,4 +150,6 @@ class Answer:
 
     async def _count(self, whole: WholeAnswer) -> Usage:
         output = await tokens.text_tokens(whole.said(), self._engine.exact_usage)
+        if self._report is not None:
+            self._report.output_tokens = output
         return Usage(await self.input_tokens(), output)

@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse, json
 
 from service.errors import ErrorKind, ServiceError
 from service.http.middleware import finish_headers
+from service.http.request_log import note_error
 
 log = logging.getLogger("poe2openai.http")
 
@@ -79,6 +80,7 @@ def install(app: Sanic, body_for: Callable[[Request], ErrorBody]) -> None:
 
     def render(request: Request, exc: Exception) -> HTTPResponse:
         error = to_service_error(request, exc)
+        note_error(error)
         body = body_for(request)(error)
         response = json(body, status=error.status, headers=error.headers)
         # Sanic skips response middleware for some errors raised before routing: add them here.

@@ -18,6 +18,7 @@ from sanic import Request
 from sanic.response import HTTPResponse
 
 from service.errors import ServiceError
+from service.http.request_log import note_error, note_first_byte
 
 log = logging.getLogger("poe2openai.http")
 
@@ -60,6 +61,7 @@ class EventStream:
                 self._opening.exception()  # retrieved: no "never retrieved" warning
                 raise
             self._response = response
+            note_first_byte()
             self._opening.set_result(response)
             return response
         return await self._opening
@@ -129,6 +131,7 @@ async def relay(request: Request, batches: AsyncIterator[list[Any]], writer: Fra
             if not writer.stream.started:
                 raise
             log.warning("Poe failed mid-answer: %s", error.message)
+            note_error(error)
             await writer.error(error)
     finally:
         keepalive.streams.discard(writer.stream)

@@ -23,17 +23,21 @@ def free_port() -> int:
 
 
 class RunningService:
+    """`env` values of None remove the variable (CONFIG_DIR: None runs with the default one,
+    relative to `cwd`)."""
+
     def __init__(
         self,
-        env: dict[str, str],
+        env: dict[str, str | None],
         args: tuple[str, ...] = (),
+        cwd: Path = ROOT,
         preexec_fn: Callable[[], None] | None = None,  # e.g. lower a resource limit
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_dir = Path(env.get("CONFIG_DIR") or tempfile.mkdtemp(prefix="poe2openai-"))
         self.log_path = Path(tempfile.mkstemp(prefix="poe2openai-", suffix=".log")[1])
-        self.env = {
+        merged = {
             **os.environ,
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
@@ -41,7 +45,9 @@ class RunningService:
             "LOG_LEVEL": "info",
             **env,
         }
+        self.env = {k: v for k, v in merged.items() if v is not None}
         self.args = args
+        self.cwd = cwd
         self.preexec_fn = preexec_fn
         self.proc: subprocess.Popen | None = None
 
@@ -49,7 +55,7 @@ class RunningService:
         self._log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service", *self.args],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,

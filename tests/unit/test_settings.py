@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from service.settings import DEFAULT_MAX_REQUEST_SIZE, SettingsError, load_settings
+from service.settings import DEFAULT_MAX_REQUEST_SIZE, SettingsError, described, load_settings
 
 
 def test_defaults(monkeypatch):
@@ -37,3 +39,12 @@ def test_admin_password_never_in_repr(monkeypatch):
     settings = load_settings()
     assert settings.admin_enabled
     assert "hunter2-secret" not in repr(settings) and "hunter2-secret" not in str(settings)
+
+
+def test_every_setting_is_described_for_help_and_in_the_readme():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for name, default, description in described():
+        assert description, f"{name} needs a docstring (its --help description)"
+        assert f"| `{name}` |" in readme, f"{name} is missing from the README's settings table"
+        if name in ("ADMIN_PASSWORD", "POE_API_KEY"):
+            assert default is None  # a secret shows no default

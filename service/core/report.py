@@ -1,0 +1,23 @@
+"""What the core learned about one answer, for the request log: the model as asked for, the
+bot it resolved to, and the token counts once they are known.
+
+The request log (service/http) puts a fresh report in the context for each request and the
+engine fills it in; the core stays free of HTTP, and both fronts are covered by one code path.
+Outside a request (unit tests, scripts) there is no report and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class AnswerReport:
+    model: str | None = None
+    bot: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+current_report: ContextVar[AnswerReport | None] = ContextVar("answer_report", default=None)
