@@ -35,8 +35,9 @@ KINDS = {
     "anthropic": ("anthropic", False),
     "anthropic-stream": ("anthropic", True),
 }
-# callgrind_control finds the process through these.
-ENV = {**os.environ, "USER": os.environ.get("USER", "root"), "LOGNAME": "root"}
+# callgrind_control finds the process by a file valgrind names after USER and HOST (which is
+# also the proxy's listen address).
+ENV = {**os.environ, "USER": os.environ.get("USER", "root"), "LOGNAME": "root", "HOST": "127.0.0.1"}
 
 
 def start_proxy_under_callgrind(
@@ -76,13 +77,13 @@ def start_proxy_under_callgrind(
     sys.exit("bench_callgrind: the proxy was not ready within 1800 s")
 
 
-def send(url: str, target: str, stream: bool, count: int) -> None:
+def send(url: str, target: str, stream: bool, count: int, strict: bool = True) -> None:
     cmd = [PY, str(SCRIPTS / "bench_load.py"), "--url", url, "--target", target]
     cmd += ["--count", str(count), "--concurrency", "8", "--timeout", "900"]
     if stream:
         cmd.append("--stream")
     result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-    if result["errors"] or result["requests"] != count:
+    if strict and (result["errors"] or result["requests"] != count):
         sys.exit(f"bench_callgrind: {result['errors']} errors: {result['error_samples']}")
 
 
@@ -124,28 +125,37 @@ def main() -> None:
     parser.add_argument("--proxy-env", action="append", default=[], metavar="K=V",
                         help="extra environment for the proxy, e.g. USAGE_TOKENIZER=estimate "
                         "(skips minutes of tokenizer loading under valgrind)")  # fmt: skip
+    parser.add_argument("--attach", type=int, metavar="PID", help="measure this running proxy")
+    parser.add_argument("--url", help="with --attach: its http://127.0.0.1:PORT")
     args = parser.parse_args()
-    extra = dict(item.split("=", 1) for item in args.proxy_env)
+    # Timeouts fit for a proxy running ~50x slower.
+    extra = {f"POE_{name}_TIMEOUT": "600" for name in ("CONNECT", "IDLE", "FIRST_EVENT")}
+    extra.update(item.split("=", 1) for item in args.proxy_env)
     out = Path(args.out or tempfile.mkdtemp(prefix="poe2openai-callgrind-")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     config_dir = tempfile.mkdtemp(prefix="poe2openai-callgrind-config-")
     procs = Procs()
     results: dict[str, float] = {}
     try:
-        _, up_port = start_upstream(procs, 5.0)
-        proxy, url = start_proxy_under_callgrind(
-            procs, up_port, config_dir, out, args.tree.resolve(), extra
-        )
+        if args.attach:  # a proxy already running under callgrind (and its upstream)
+            pid, url = args.attach, args.url
+        else:
+            _, up_port = start_upstream(procs, 5.0)
+            proxy, url = start_proxy_under_callgrind(
+                procs, up_port, config_dir, out, args.tree.resolve(), extra
+            )
+            pid = proxy.pid
         # The first request needing `usage` loads the tokenizer: minutes under valgrind.
         body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
         if http(url + "/v1/chat/completions", body, timeout=1800)[0] != 200:
             sys.exit("bench_callgrind: the first request failed")
         for kind in args.kinds.split(","):
             target, stream = KINDS[kind]
-            send(url, target, stream, 50)
-            control(proxy.pid, "-z")
+            # Warm-up: connections are opened here (slowly: a timeout is forgiven).
+            send(url, target, stream, 50, strict=False)
+            control(pid, "-z")
             send(url, target, stream, args.count)
-            named = dump(proxy.pid, out, kind)
+            named = dump(pid, out, kind)
             results[kind] = total_instructions(named) / args.count
             print(f"{kind:18} {results[kind] / 1e6:7.3f} M instructions / request  ({named})")
     finally:
