@@ -2,6 +2,9 @@
 
 The transport was chosen by measurement (docs/performance.md): httpx's default transport costs
 1.2-2.2 ms CPU per streamed request here, the aiohttp transport 0.4-0.5 ms, same httpx API.
+Bot queries (the hot path) hand an `httpx.Request` built from parts made once straight to the
+transport: the client's per-request merging, auth/redirect/cookie machinery and URL parsing
+cost more than the rest of httpx together (docs/performance.md, 2026-12-02).
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from functools import partial
 from http.cookiejar import CookieJar
 from typing import Any, NamedTuple
 from urllib.parse import quote
+from urllib.request import getproxies
 
+import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
@@ -48,14 +54,30 @@ class PoeClient:
             max_connections=settings.poe_max_connections,
             max_keepalive_connections=settings.poe_max_connections,
         )
+        self._transport = transport or _aiohttp_transport(limits)
         self.http = httpx.AsyncClient(
-            transport=transport or AiohttpTransport(limits=limits, trust_env=True),
+            transport=self._transport,
             # One client serves every user's key: never carry a cookie from one to another
             # (and skip the cookie work on every response).
             cookies=_NoCookies(),
             timeout=httpx.Timeout(settings.poe_idle_timeout, connect=settings.poe_connect_timeout),
             headers={"user-agent": "poe2openai"},
             follow_redirects=False,
+        )
+        # What the client would add to every bot query, merged once: its default headers,
+        # ours, and its timeouts as the transport reads them.
+        self._query_headers = httpx.Headers(self.http.headers)
+        self._query_headers.update(
+            {"content-type": "application/json", "accept": "text/event-stream"}
+        )
+        self._query_extensions = {"timeout": self.http.timeout.as_dict()}
+        self._bot_urls: dict[str, httpx.URL] = {}
+        # An outbound proxy from the environment is the client's business (its mounts).
+        proxied = any(getproxies().get(scheme) for scheme in ("http", "https", "all"))
+        self._send = (
+            partial(self.http.send, stream=True)
+            if proxied
+            else self._transport.handle_async_request
         )
 
     async def aclose(self) -> None:
@@ -116,19 +138,18 @@ class PoeClient:
         started = loop.time()
         total_deadline = started + settings.poe_total_timeout
         deadline = min(started + settings.poe_first_event_timeout, total_deadline)
-        request = self.http.build_request(
+        headers = httpx.Headers(self._query_headers)
+        headers["authorization"] = f"Bearer {api_key.get_secret_value()}"
+        request = httpx.Request(
             "POST",
-            f"{self.base_url}/bot/{quote(bot, safe='')}",
+            self._bot_url(bot),
             content=json.dumps(query).encode(),
-            headers={
-                "authorization": f"Bearer {api_key.get_secret_value()}",
-                "content-type": "application/json",
-                "accept": "text/event-stream",
-            },
+            headers=headers,
+            extensions=self._query_extensions,
         )
         try:
             async with asyncio.timeout_at(deadline):
-                response = await self.http.send(request, stream=True)
+                response = await self._send(request)
         except TimeoutError:
             raise _too_slow(settings.poe_first_event_timeout) from None
         except httpx.HTTPError as exc:
@@ -198,6 +219,35 @@ class PoeClient:
             ) from exc
         finally:
             await response.aclose()
+
+    def _bot_url(self, bot: str) -> httpx.URL:
+        url = self._bot_urls.get(bot)
+        if url is None:
+            if len(self._bot_urls) >= _MAX_BOT_URLS:  # clients choose the names: bounded
+                self._bot_urls.clear()
+            url = self._bot_urls[bot] = httpx.URL(f"{self.base_url}/bot/{quote(bot, safe='')}")
+        return url
+
+
+_MAX_BOT_URLS = 4096
+
+
+def _aiohttp_transport(limits: httpx.Limits) -> AiohttpTransport:
+    transport = AiohttpTransport(limits=limits, trust_env=True, client=lambda: _session(transport))
+    return transport
+
+
+def _session(transport: AiohttpTransport) -> aiohttp.ClientSession:
+    """The aiohttp session httpx-aiohttp would make, without a cookie jar: one session serves
+    every user's key, so a cookie Poe sets for one must never reach another (and matching the
+    jar against every request and response costs CPU)."""
+    limits = transport.limits
+    connector = aiohttp.TCPConnector(
+        limit=limits.max_connections or 0,
+        keepalive_timeout=limits.keepalive_expiry,
+        ssl=transport.ssl_context,
+    )
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 
 class _NoCookies(CookieJar):
