@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import PY, ROOT, SCRIPTS, Procs, free_port, http, start_upstream
+from bench import PY, ROOT, SCRIPTS, Procs, free_port, http, proxy_env, start_upstream
 
 KINDS = {
     "chat": ("proxy", False),
@@ -44,16 +44,7 @@ def start_proxy_under_callgrind(
     procs: Procs, upstream_port: int, config_dir: str, out: Path, tree: Path, extra: dict
 ) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    env = {
-        **ENV,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "POE_BASE_URL": f"http://127.0.0.1:{upstream_port}",
-        "WORKERS": "1",
-        "LOG_LEVEL": "warning",
-        "CONFIG_DIR": config_dir,
-        **extra,
-    }
+    env = proxy_env(ENV, port, upstream_port, config_dir, extra)
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/callgrind.out.%p"]
     log = open(Path(config_dir) / "proxy.log", "ab")
     proc = procs.add(

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic.experimental.missing_sentinel import MISSING
 
 from generated.admin import ModelSettings
 from generated.poe import PoeModel
+from service.contracts import given
 from service.core.model_info import custom_model, model_view
 from service.poe.client import PoeClient
 from service.poe.errors import PoeError
@@ -67,10 +67,10 @@ class ResolvedModel:
             requested=requested,
             bot=bot,
             entry=entry,
-            reasoning=_given(settings.reasoning) or "reasoning_content",
-            tools=_given(settings.tools),
+            reasoning=given(settings.reasoning) or "reasoning_content",
+            tools=given(settings.tools),
             replace_response=settings.replace_response is True,
-            parameters=dict(_given(settings.parameters) or {}),
+            parameters=dict(given(settings.parameters) or {}),
         )
 
     @property
@@ -96,10 +96,6 @@ class ResolvedModel:
             for p in declared
             if isinstance(p, dict) and isinstance(p.get("name"), str)
         }
-
-
-def _given(value: Any) -> Any:
-    return None if value is MISSING else value
 
 
 _DATE_SUFFIX = re.compile(r"-(?:\d{8}|latest)$")
@@ -141,7 +137,7 @@ class CatalogView:
                 hidden.append(entry)
                 continue
             model = entry.model
-            mapping, display = _given(settings.mapping), _given(settings.display_name)
+            mapping, display = given(settings.mapping), given(settings.display_name)
             if mapping or display:
                 model = dict(model)
                 model["id"] = mapping or model["id"]

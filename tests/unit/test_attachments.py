@@ -23,10 +23,12 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from generated.openai import CreateChatCompletionRequest
 from service.core.conversation import FilePart
 from service.core.files import AttachmentResolver, clean_filename, decode_part, parse_data_uri
 from service.errors import ServiceError
-from service.fronts.openai.chat_request import parse_chat_request, to_conversation
+from service.fronts.openai.chat_request import to_conversation
+from service.http.json_body import parse_body
 from service.poe.client import PoeClient
 from service.poe.errors import PoeError, PoeFailure
 from service.poe.upload import upload_bytes, upload_url
@@ -136,7 +138,8 @@ def file_part(part: dict[str, Any], message: int = 0, index: int = 1) -> FilePar
     content = [{"type": "text", "text": "x"}] * index + [part]
     messages = [{"role": "user", "content": "-"}] * message + [{"role": "user", "content": content}]
     body = json.dumps({"model": "m", "messages": messages}).encode()
-    found = to_conversation(parse_chat_request(body)).turns[message].parts[index]
+    chat = parse_body(body, CreateChatCompletionRequest)
+    found = to_conversation(chat).turns[message].parts[index]
     assert isinstance(found, FilePart)
     return found
 

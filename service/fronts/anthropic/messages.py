@@ -14,7 +14,8 @@ from service.core.conversation import Conversation
 from service.core.engine import Engine
 from service.errors import invalid
 from service.fronts.anthropic.encode import BlockWriter, message_body
-from service.fronts.anthropic.request import parse_body, server_tools, to_conversation
+from service.fronts.anthropic.request import server_tools, to_conversation
+from service.http.json_body import parse_body
 from service.http.middleware import request_id
 from service.http.sse import relay
 

@@ -12,9 +12,9 @@ import json
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-from pydantic.experimental.missing_sentinel import MISSING
+from pydantic import MISSING, BaseModel
 
+from service.contracts import given
 from service.core.conversation import (
     AnswerOptions,
     Conversation,
@@ -27,8 +27,7 @@ from service.core.conversation import (
     ToolSpec,
     Turn,
 )
-from service.errors import invalid, invalid_request
-from service.http.json_body import load_json
+from service.errors import invalid
 
 Body = TypeVar("Body", bound=BaseModel)
 
@@ -36,19 +35,11 @@ Body = TypeVar("Body", bound=BaseModel)
 _SERVER_TOOL = re.compile(r"^(?P<name>[a-z_]+?)_\d{8}$")
 
 
-def parse_body(body: bytes, model: type[Body]) -> Body:
-    data = load_json(body)
-    try:
-        return model.model_validate(data, strict=True)
-    except ValidationError as exc:
-        raise invalid_request(exc, data) from None
-
-
 def server_tools(request: Any) -> list[tuple[int, str]]:
     """(index in `tools`, bot parameter it would map to) of each server tool requested."""
     found = []
-    for i, tool in enumerate(_given(request.tools) or []):
-        kind = _given(tool.type)
+    for i, tool in enumerate(given(request.tools) or []):
+        kind = given(tool.type)
         if kind and kind != "custom":
             match = _SERVER_TOOL.match(kind)
             found.append((i, match.group("name") if match else kind))
@@ -58,7 +49,7 @@ def server_tools(request: Any) -> list[tuple[int, str]]:
 def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) -> Conversation:
     """`bot_parameters`: what server tools map to (checked by the caller against the bot)."""
     turns: list[Turn] = []
-    system = _given(request.system)
+    system = given(request.system)
     if isinstance(system, str) and system:
         turns.append(Turn("system", [TextPart(system)]))
     elif isinstance(system, list) and system:
@@ -66,12 +57,12 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
     for i, message in enumerate(request.messages):
         turns += _turns(message, f"messages[{i}].content")
     tools = [
-        ToolSpec(tool.name, _given(tool.description), _given(tool.input_schema))
-        for tool in _given(request.tools) or []
-        if _given(tool.type) in (None, "custom")
+        ToolSpec(tool.name, given(tool.description), given(tool.input_schema))
+        for tool in given(request.tools) or []
+        if given(tool.type) in (None, "custom")
     ]
-    choice, parallel = _tool_choice(_given(request.tool_choice))
-    thinking = _given(request.thinking)
+    choice, parallel = _tool_choice(given(request.tool_choice))
+    thinking = given(request.thinking)
     enabled = thinking is not None and thinking.type == "enabled"
     budget = int(thinking.budget_tokens) if enabled else None
     extra = dict(request.model_extra or {})
@@ -82,9 +73,9 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
         tool_choice=choice,
         parallel_tool_calls=parallel,
         options=AnswerOptions(
-            stop=list(_given(getattr(request, "stop_sequences", MISSING)) or []) or None,
-            temperature=_given(getattr(request, "temperature", MISSING)),
-            max_tokens=_whole(_given(getattr(request, "max_tokens", MISSING))),
+            stop=list(given(getattr(request, "stop_sequences", MISSING)) or []) or None,
+            temperature=given(getattr(request, "temperature", MISSING)),
+            max_tokens=_whole(given(getattr(request, "max_tokens", MISSING))),
             thinking_budget=budget,
             parameters=extra,
         ),
@@ -120,7 +111,7 @@ def _turns(message: Any, param: str) -> list[Turn]:
 
 
 def _tool_result(block: Any, where: str) -> Turn:
-    content = _given(block.content)
+    content = given(block.content)
     parts: list[Part] = []
     if isinstance(content, str):
         parts.append(TextPart(content))
@@ -142,7 +133,7 @@ def _file_or_text(block: Any, where: str) -> Part:
             param=f"{param}.data",
             data=source.data,
             media_type=source.media_type,
-            filename=_given(getattr(block, "title", MISSING)) or None,
+            filename=given(getattr(block, "title", MISSING)) or None,
         )
     if source.type == "url":
         if not source.url[:8].lower().startswith(("http://", "https://")):
@@ -154,7 +145,7 @@ def _file_or_text(block: Any, where: str) -> Part:
         )
     # A text document (`text` or `content` source) is text for the bot, under its title.
     text = source.data if source.type == "text" else _joined(source.content)
-    title = _given(getattr(block, "title", MISSING))
+    title = given(getattr(block, "title", MISSING))
     return TextPart(f"{title}\n\n{text}" if title else text)
 
 
@@ -165,7 +156,7 @@ def _joined(content: Any) -> str:
 def _tool_choice(choice: Any) -> tuple[ToolChoice, bool]:
     if choice is None:
         return None, True
-    parallel = _given(getattr(choice, "disable_parallel_tool_use", MISSING)) is not True
+    parallel = given(getattr(choice, "disable_parallel_tool_use", MISSING)) is not True
     if choice.type == "any":
         return "required", parallel
     if choice.type == "tool":
@@ -175,7 +166,3 @@ def _tool_choice(choice: Any) -> tuple[ToolChoice, bool]:
 
 def _whole(number: float | None) -> int | None:
     return None if number is None else int(number)
-
-
-def _given(value: Any) -> Any:
-    return None if value is MISSING else value

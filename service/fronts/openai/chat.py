@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 import uuid
 
-from pydantic.experimental.missing_sentinel import MISSING
+from pydantic import MISSING
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
+from generated.openai import CreateChatCompletionRequest
 from service.access.caller import caller_from_headers
 from service.fronts.openai.chat_encode import ChunkWriter, finish_reason, message, usage_body
-from service.fronts.openai.chat_request import parse_chat_request, to_conversation
+from service.fronts.openai.chat_request import to_conversation
+from service.http.json_body import parse_body
 from service.http.sse import relay
 
 bp = Blueprint("chat")
@@ -22,7 +24,7 @@ bp = Blueprint("chat")
 @bp.post("/chat/completions", name="chat_unversioned")
 async def create_chat_completion(request: Request) -> HTTPResponse | None:
     caller = caller_from_headers(request.headers)
-    chat = parse_chat_request(request.body)
+    chat = parse_body(request.body, CreateChatCompletionRequest)
     conversation = to_conversation(chat)
     streaming = chat.stream is True
     options = chat.stream_options if streaming else None

@@ -1,17 +1,17 @@
 """An OpenAI chat completion request -> the core's conversation. Pure: no I/O.
 
 The body is validated against generated.openai first; unset optional fields are pydantic's
-MISSING sentinel, which `_given` turns into None.
+MISSING sentinel, which `given` (service/contracts.py) turns into None.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-from pydantic.experimental.missing_sentinel import MISSING
+from pydantic import MISSING
 
 from generated.openai import CreateChatCompletionRequest
+from service.contracts import given
 from service.core.conversation import (
     AnswerOptions,
     Conversation,
@@ -24,61 +24,52 @@ from service.core.conversation import (
     Turn,
 )
 from service.core.files import AUDIO_FORMATS, clean_filename
-from service.errors import invalid, invalid_request
-from service.http.json_body import load_json
+from service.errors import invalid
 
 # Poe has no `developer`.
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
 
-def parse_chat_request(body: bytes) -> CreateChatCompletionRequest:
-    data = load_json(body)
-    try:
-        return CreateChatCompletionRequest.model_validate(data, strict=True)
-    except ValidationError as exc:
-        raise invalid_request(exc, data) from None
-
-
 def to_conversation(request: CreateChatCompletionRequest) -> Conversation:
-    n = _given(request.n)
+    n = given(request.n)
     if n is not None and n > 1:
         raise invalid("Poe returns one answer per request: `n` must be 1", param="n")
     turns = [_turn(message, i) for i, message in enumerate(request.messages)]
-    choice = _given(request.tool_choice)
+    choice = given(request.tool_choice)
     if choice is not None and not isinstance(choice, str):
         choice = NamedTool(choice.function.name)
     extra: dict[str, Any] = dict(request.model_extra or {})
     thinking = extra.get("thinking")
     budget = thinking.get("budget_tokens") if isinstance(thinking, dict) else None
-    stop = _given(request.stop)
+    stop = given(request.stop)
     return Conversation(
         turns=turns,
         tools=[
-            ToolSpec(t.function.name, _given(t.function.description), _given(t.function.parameters))
-            for t in _given(request.tools) or []
+            ToolSpec(t.function.name, given(t.function.description), given(t.function.parameters))
+            for t in given(request.tools) or []
         ],
         tool_choice=choice,
-        parallel_tool_calls=_given(request.parallel_tool_calls) is not False,
+        parallel_tool_calls=given(request.parallel_tool_calls) is not False,
         options=AnswerOptions(
             stop=([stop] if isinstance(stop, str) else list(stop)) if stop else None,
-            temperature=_given(request.temperature),
-            reasoning_effort=_given(request.reasoning_effort),
+            temperature=given(request.temperature),
+            reasoning_effort=given(request.reasoning_effort),
             thinking_budget=budget if isinstance(budget, int) else None,
-            logit_bias=_given(request.logit_bias),
+            logit_bias=given(request.logit_bias),
             parameters=extra,
         ),
     )
 
 
 def _turn(message: Any, i: int) -> Turn:
-    parts = _parts(_given(message.content), f"messages[{i}].content")
+    parts = _parts(given(message.content), f"messages[{i}].content")
     if message.role == "tool":
         return Turn("tool", parts, tool_call_id=message.tool_call_id)
     calls = [
         ToolCall(c.id, c.function.name, c.function.arguments)
-        for c in _given(getattr(message, "tool_calls", MISSING)) or []
+        for c in given(getattr(message, "tool_calls", MISSING)) or []
     ]
-    name = _given(getattr(message, "name", MISSING))
+    name = given(getattr(message, "name", MISSING))
     return Turn(_ROLES[message.role], parts, name=name or None, tool_calls=calls)
 
 
@@ -131,8 +122,8 @@ def _audio(audio: Any, where: str) -> FilePart:
 def _file(file: Any, where: str) -> FilePart:
     """`file_data` inline, or an http(s) URL as `file_id`; OpenAI's own file ids cannot be
     honoured."""
-    name = clean_filename(_given(file.filename))
-    data, file_id = _given(file.file_data), _given(file.file_id)
+    name = clean_filename(given(file.filename))
+    data, file_id = given(file.file_data), given(file.file_id)
     if data:
         return FilePart(param=f"{where}.file.file_data", data=data, filename=name)
     if isinstance(file_id, str) and file_id[:8].lower().startswith(("http://", "https://")):
@@ -145,7 +136,3 @@ def _file(file: Any, where: str) -> FilePart:
             code="unsupported_content",
         )
     raise invalid("A file part needs `file_data`", param=f"{where}.file", code="missing_file_data")
-
-
-def _given(value: Any) -> Any:
-    return None if value is MISSING else value
