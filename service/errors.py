@@ -76,8 +76,19 @@ def not_found(message: str, *, param: str | None = None, code: str | None = None
     return ServiceError(ErrorKind.NOT_FOUND, message, param=param, code=code)
 
 
-def model_not_found(model: str) -> ServiceError:
-    return not_found(f"The model `{model}` does not exist", param="model", code="model_not_found")
+def model_not_found(model: str, nearest: list[str] | None = None) -> ServiceError:
+    return not_found(
+        f"The model `{model}` does not exist{close_names(nearest)}",
+        param="model",
+        code="model_not_found",
+    )
+
+
+def close_names(nearest: list[str] | None) -> str:
+    """`; models with close names: a, b` for a 404's message, or nothing."""
+    if not nearest:
+        return ""
+    return "; models with close names: " + ", ".join(f"`{n}`" for n in nearest)
 
 
 def invalid_json() -> ServiceError:
@@ -130,7 +141,9 @@ _RETRYABLE = {
 }
 
 
-def from_poe(err: PoeError, bot: str | None = None) -> ServiceError:
+def from_poe(
+    err: PoeError, bot: str | None = None, nearest: list[str] | None = None
+) -> ServiceError:
     kind, code = _POE_FAILURES[err.kind]
     headers = {}
     if err.kind is PoeFailure.RATE_LIMITED:
@@ -138,7 +151,7 @@ def from_poe(err: PoeError, bot: str | None = None) -> ServiceError:
     param = "model" if err.kind is PoeFailure.NOT_FOUND else None
     message = err.message
     if err.kind is PoeFailure.NOT_FOUND and bot:
-        message = f"The model `{bot}` does not exist on Poe ({err.message})"
+        message = f"The model `{bot}` does not exist on Poe ({err.message}){close_names(nearest)}"
     return ServiceError(
         kind,
         message,

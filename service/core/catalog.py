@@ -9,6 +9,7 @@ CONFIG_DIR, so a restart without network still lists models.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import logging
 import re
@@ -172,10 +173,37 @@ class CatalogView:
             for alias, poe_id in overlay.aliases.items():
                 if alias not in names and poe_id.lower() in names:
                     names[alias] = names[poe_id.lower()]
+        # A loose name stands for a model only when it stands for one model: two bots that
+        # differ only by case, dots or a date suffix are asked for by their exact names.
         loose: dict[str, NamedModel] = {}
+        ambiguous: set[str] = set()
         for name, named in names.items():
-            loose.setdefault(loose_name(name), named)
+            key = loose_name(name)
+            known = loose.setdefault(key, named)
+            if _bot_of(known) != _bot_of(named):
+                ambiguous.add(key)
+        for key in ambiguous:
+            del loose[key]
         return cls(shown, names, loose)
+
+    def nearest(self, name: str, limit: int = 5) -> list[str]:
+        """Up to `limit` ids this view shows whose names are close to `name`, closest first."""
+        by_loose: dict[str, str] = {}
+        for model in self.shown:
+            by_loose.setdefault(loose_name(model["id"]), model["id"])
+        wanted = loose_name(_without_provider(name.lower()))
+        close = difflib.get_close_matches(wanted, list(by_loose), n=limit, cutoff=0.6)
+        return [by_loose[key] for key in close]
+
+
+def _bot_of(named: NamedModel) -> str:
+    return named.entry.id if named.entry is not None else named.model["id"]
+
+
+def _without_provider(name: str) -> str:
+    """`openai/gpt-5`, `anthropic/claude-sonnet-4.5`, `poe/…`: clients of routers name models
+    with a provider prefix; Poe's names have no `/`."""
+    return name.rsplit("/", 1)[-1]
 
 
 class ModelCatalog:
@@ -238,12 +266,15 @@ class ModelCatalog:
 
     @staticmethod
     def _resolve(name: str, view: CatalogView, overlay: Overlay) -> ResolvedModel:
-        key = name.lower()
-        named = view.names.get(key)
-        if named is None and overlay.enabled and key in overlay.aliases:
-            bot = overlay.aliases[key]  # an alias of a bot Poe's list does not show
-            return ResolvedModel.of(name, bot, overlay.settings_for(bot), None)
-        named = named or view.loose.get(loose_name(key))
+        named = None
+        for key in dict.fromkeys((name.lower(), _without_provider(name.lower()))):
+            named = view.names.get(key)
+            if named is None and overlay.enabled and key in overlay.aliases:
+                bot = overlay.aliases[key]  # an alias of a bot Poe's list does not show
+                return ResolvedModel.of(name, bot, overlay.settings_for(bot), None)
+            named = named or view.loose.get(loose_name(key))
+            if named is not None:
+                break
         if named is None:
             return ResolvedModel.of(name, name, overlay.settings_for(name), None)
         bot = named.entry.id if named.entry is not None else named.model["id"]
@@ -253,6 +284,12 @@ class ModelCatalog:
     async def visible(self, overlay: Overlay) -> list[dict[str, Any]]:
         """What /v1/models shows: hidden models left out, aliases applied, custom appended."""
         return self._view(await self.models(), overlay).shown
+
+    def nearest(self, name: str, overlay: Overlay) -> list[str]:
+        """Ids of listed models close to a name that matched none (for its 404)."""
+        if self._entries is None:
+            return []
+        return self._view(self._entries, overlay).nearest(name)
 
     async def find(self, name: str, overlay: Overlay) -> dict[str, Any] | None:
         """One visible model by id (alias) or display name, case-insensitively."""

@@ -22,9 +22,9 @@ from service.core.events import AnswerEvent, Finish, Usage, WholeAnswer
 from service.core.files import AttachmentResolver
 from service.core.query import QueryPlan, build_query
 from service.core.report import current_report
-from service.errors import from_poe
+from service.errors import ServiceError, from_poe
 from service.poe.client import PoeClient, PoeEvent
-from service.poe.errors import PoeError
+from service.poe.errors import PoeError, PoeFailure
 from service.storage.models_config import ModelsStore
 
 
@@ -59,6 +59,10 @@ class Engine:
             attachments = {(i, j): a for (i, j, _), a in zip(files, got, strict=True)}
         plan = build_query(conversation, resolved, attachments)
         return Answer(self, caller, resolved, plan, usage)
+
+    async def nearest(self, model: str) -> list[str]:
+        """Listed models with names close to `model`."""
+        return self.catalog.nearest(model, (await self.models_config.current()).overlay)
 
     async def count_input(self, model: str, conversation: Conversation) -> int:
         """The input tokens of a conversation as the bot would get it (files not counted)."""
@@ -127,7 +131,7 @@ class Answer:
                         events[-1] = finish._replace(usage=await self._count(state.whole()))
                     yield events
         except PoeError as err:
-            raise from_poe(err, self.model.bot) from None
+            raise await self._failure(err) from None
 
     async def complete(self) -> tuple[WholeAnswer, Usage | None]:
         state = self._state(streaming=False)
@@ -137,10 +141,18 @@ class Answer:
                     for event in batch:
                         state.feed(event)
         except PoeError as err:
-            raise from_poe(err, self.model.bot) from None
+            raise await self._failure(err) from None
         state.finish()
         whole = state.whole()
         return whole, (await self._count(whole) if self._usage else None)
+
+    async def _failure(self, err: PoeError) -> ServiceError:
+        """Poe's failure for the client; an unknown bot's names the listed models close to
+        what was asked (a typo, a name from another provider's catalogue)."""
+        nearest = None
+        if err.kind is PoeFailure.NOT_FOUND:
+            nearest = await self._engine.nearest(self.model.requested)
+        return from_poe(err, self.model.bot, nearest)
 
     def _state(self, streaming: bool) -> AnswerState:
         return AnswerState(self.model.reasoning, self._plan.prompt_tools, streaming=streaming)

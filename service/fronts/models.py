@@ -41,5 +41,5 @@ async def retrieve_model(request: Request, model: str) -> HTTPResponse:
     except PoeError as exc:
         raise from_poe(exc) from None
     if found is None:
-        raise model_not_found(model)
+        raise model_not_found(model, request.app.ctx.catalog.nearest(model, overlay))
     return json(anthropic_model(found) if wants_anthropic(request) else found)

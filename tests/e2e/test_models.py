@@ -125,3 +125,37 @@ def test_poe_error_status_and_nothing_cached_is_502(start_service, fake_poe):
     response = httpx.get(running.url + "/v1/models")
     assert response.status_code == 502
     assert response.json()["error"]["type"] == "upstream_error"
+
+
+def chat(http, model: str) -> httpx.Response:
+    return http.post(
+        "/v1/chat/completions",
+        json={"model": model, "messages": [{"role": "user", "content": "hello"}]},
+        headers={"authorization": "Bearer k"},
+    )
+
+
+@pytest.mark.parametrize("name", ["openai/echobot", "poe/EchoBot", "openrouter/poe/echobot"])
+def test_a_provider_prefix_does_not_matter(http, name):
+    response = chat(http, name)
+    assert response.status_code == 200 and response.json()["model"] == name
+    assert response.json()["choices"][0]["message"]["content"] == "hello"
+
+
+def test_an_unknown_name_close_to_listed_ones_is_a_404_naming_them(http):
+    response = chat(http, "echobott")  # a typo: Poe has no such bot
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "model_not_found" and error["param"] == "model"
+    assert error["message"].endswith("; models with close names: `echobot`")
+    lookup = http.get("/v1/models/echo-bot-2")
+    assert (
+        lookup.status_code == 404 and "close names: `echobot`" in lookup.json()["error"]["message"]
+    )
+
+
+def test_a_private_bot_name_still_goes_to_poe_as_it_is(http):
+    # Poe's list does not show the bots a key may use privately: they are asked for by name.
+    assert chat(http, "streambot").status_code == 200
+    unknown = chat(http, "qqzx-private").json()["error"]["message"]
+    assert "does not exist on Poe" in unknown and "close names" not in unknown
