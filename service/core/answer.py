@@ -13,6 +13,7 @@ stream's own calls are never counted or sent twice.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from service.core.answer_text import AnswerText
@@ -24,6 +25,7 @@ from service.core.events import (
     Images,
     ReasoningDelta,
     TextDelta,
+    ToolCallDelta,
     ToolCallStart,
     WholeAnswer,
 )
@@ -32,16 +34,21 @@ from service.core.reasoning import ReasoningSplitter
 from service.core.tool_calls import ToolCalls
 from service.poe.client import PoeEvent
 
+log = logging.getLogger("poe2openai.answer")
+
 _TEXT_EVENTS = ("text", "replace_response", "file")
+_CALL_EVENTS = (ToolCallStart, ToolCallDelta)
 
 
 class AnswerState:
     __slots__ = (
         "_cut",
+        "_dropped_calls",
         "_images_sent",
         "_prompt_calls",
         "_prompt_tools",
         "_reasoning_mode",
+        "_single_call",
         "_splitter",
         "_streaming",
         "_tool_parser",
@@ -54,9 +61,13 @@ class AnswerState:
         reasoning: str = "reasoning_content",
         prompt_tools: list[dict[str, Any]] | None = None,
         streaming: bool = True,
+        single_call: bool = False,
     ) -> None:
-        """With streaming=False, `feed` only gathers the answer for `whole()`."""
+        """With streaming=False, `feed` only gathers the answer for `whole()`. `single_call`
+        (parallel_tool_calls: false): calls after the first are dropped, and said so in the log."""
         self._streaming = streaming
+        self._single_call = single_call
+        self._dropped_calls = False
         self.text = AnswerText()
         self.native_calls = ToolCalls()
         self._reasoning_mode = reasoning
@@ -69,13 +80,13 @@ class AnswerState:
 
     def feed(self, event: PoeEvent) -> list[AnswerEvent]:
         if event.kind == "json":
-            return self._json(event.data)
+            return self._one_call(self._json(event.data))
         if not self._streaming:
             self.text.feed(event)
             return []
         if event.kind not in _TEXT_EVENTS:
             return []
-        events = self._shape(self._splitter.feed(self.text.feed(event)))
+        events = self._one_call(self._shape(self._splitter.feed(self.text.feed(event))))
         if len(self.text.images) > self._images_sent:
             events.append(Images(tuple(self.text.images[self._images_sent :])))
             self._images_sent = len(self.text.images)
@@ -90,6 +101,7 @@ class AnswerState:
         events = self._shape(self._splitter.feed(self.text.finish()) + self._splitter.finish())
         if self._tool_parser is not None:
             events += self._calls(self._tool_parser.finish())
+        events = self._one_call(events)
         return [*events, Finish(self._reason(bool(self.native_calls.calls or self._prompt_calls)))]
 
     def whole(self) -> WholeAnswer:
@@ -109,6 +121,9 @@ class AnswerState:
                 for kind, value in parsed
                 if kind == "call"
             ]
+        if self._single_call and len(calls) > 1:
+            self._dropped()
+            calls = calls[:1]
         return WholeAnswer(
             text=text,
             reasoning="".join(reasoning),
@@ -116,6 +131,20 @@ class AnswerState:
             images=list(self.text.images),
             finish_reason=self._reason(bool(calls)),
         )
+
+    def _one_call(self, events: list[AnswerEvent]) -> list[AnswerEvent]:
+        """Without the events of calls after the first, when only one is wanted."""
+        if not self._single_call:
+            return events
+        kept = [e for e in events if not (type(e) in _CALL_EVENTS and e.index > 0)]
+        if len(kept) < len(events):
+            self._dropped()
+        return kept
+
+    def _dropped(self) -> None:
+        if not self._dropped_calls:  # once per answer
+            self._dropped_calls = True
+            log.info("parallel_tool_calls is false: the tool calls after the first were dropped")
 
     def _reason(self, called: bool) -> FinishReason:
         if called:

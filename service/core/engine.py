@@ -155,7 +155,12 @@ class Answer:
         return from_poe(err, self.model.bot, nearest)
 
     def _state(self, streaming: bool) -> AnswerState:
-        return AnswerState(self.model.reasoning, self._plan.prompt_tools, streaming=streaming)
+        return AnswerState(
+            self.model.reasoning,
+            self._plan.prompt_tools,
+            streaming=streaming,
+            single_call=self._plan.single_call,
+        )
 
     def _poe_events(self) -> AsyncIterator[list[PoeEvent]]:
         return self._engine.poe.stream(self.model.bot, self._plan.query, self._caller.poe_key)

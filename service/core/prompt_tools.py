@@ -60,6 +60,20 @@ def _forced_name(tool_choice: str | dict[str, Any] | None) -> str | None:
 # --- the prompt ---------------------------------------------------------------------------
 
 
+def native_tool_instruction(tool_choice: str | dict[str, Any] | None, parallel: bool) -> str:
+    """For bots on Poe's native tools, which take no tool_choice and no parallel switch: what
+    the client asked for, said in words the model reads ("" when it asked for nothing)."""
+    lines = []
+    forced = _forced_name(tool_choice)
+    if forced is not None:
+        lines.append(f'In this reply you must call the function "{forced}" and no other.')
+    elif tool_choice == "required":
+        lines.append("In this reply you must call at least one of the functions you are given.")
+    if not parallel:
+        lines.append("Make at most one function call in this reply.")
+    return " ".join(lines)
+
+
 def build_tool_prompt(
     tools: list[dict[str, Any]],
     tool_choice: str | dict[str, Any] | None,

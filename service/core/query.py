@@ -15,6 +15,7 @@ from service.core.conversation import Conversation, FilePart, TextPart, ToolCall
 from service.core.prompt_tools import (
     assistant_tool_calls_text,
     build_tool_prompt,
+    native_tool_instruction,
     tool_result_text,
 )
 
@@ -34,6 +35,9 @@ class QueryPlan:
     query: dict[str, Any]
     prompt_tools: list[dict[str, Any]] | None = None  # tools the answer's text may call
     prompt_texts: list[str] = field(default_factory=list)  # for usage
+    # parallel_tool_calls: false, which no bot can be told for sure: calls after the first are
+    # dropped from the answer.
+    single_call: bool = False
 
 
 def build_query(
@@ -101,22 +105,13 @@ def build_query(
         messages.append(message)
 
     prompt_tools = None
+    parallel = conversation.parallel_tool_calls
     if mode == "prompt":
         prompt_tools = tools
-        instruction = build_tool_prompt(tools, _choice(choice), conversation.parallel_tool_calls)
-        if messages and messages[0]["role"] == "system":
-            messages[0]["content"] = f"{messages[0]['content']}\n\n{instruction}".strip()
-        else:
-            messages.insert(
-                0,
-                {
-                    "role": "system",
-                    "content": instruction,
-                    "content_type": "text/markdown",
-                    "attachments": [],
-                    "parameters": {},
-                },
-            )
+        _add_to_system(messages, build_tool_prompt(tools, _choice(choice), parallel))
+    elif mode == "native":
+        # Poe's protocol carries tools but no tool_choice: the bot is told in words.
+        _add_to_system(messages, native_tool_instruction(_choice(choice), parallel))
 
     parameters = bot_parameters(conversation, model)
     if parameters:
@@ -145,7 +140,27 @@ def build_query(
         if top_calls:
             query["tool_calls"] = top_calls
             query["tool_results"] = top_results
-    return QueryPlan(query, prompt_tools, [m["content"] for m in messages])
+    single_call = mode != "off" and not parallel
+    return QueryPlan(query, prompt_tools, [m["content"] for m in messages], single_call)
+
+
+def _add_to_system(messages: list[dict[str, Any]], instruction: str) -> None:
+    """Append to the system message, or start the conversation with one."""
+    if not instruction:
+        return
+    if messages and messages[0]["role"] == "system":
+        messages[0]["content"] = f"{messages[0]['content']}\n\n{instruction}".strip()
+        return
+    messages.insert(
+        0,
+        {
+            "role": "system",
+            "content": instruction,
+            "content_type": "text/markdown",
+            "attachments": [],
+            "parameters": {},
+        },
+    )
 
 
 def bot_parameters(conversation: Conversation, model: ResolvedModel) -> dict[str, Any]:

@@ -184,3 +184,45 @@ def test_a_model_is_reached_under_its_overridden_display_name(client, models_yam
     )
     assert answer.choices[0].message.content == "hello there"
     assert answer.model == "My Echo"  # as the client asked for it
+
+
+ASK_WEATHER = [{"role": "user", "content": "Weather in Paris and Rome?"}]
+
+
+@pytest.mark.parametrize(
+    ("choice", "told"),
+    [
+        ("required", "you must call at least one of the functions"),
+        (
+            {"type": "function", "function": {"name": "get_weather"}},
+            'call the function "get_weather"',
+        ),
+    ],
+)
+def test_tool_choice_reaches_a_native_tools_bot_in_words(client, choice, told):
+    # Poe's protocol has no tool_choice: it was dropped for bots on native tools.
+    answer = client.chat.completions.create(
+        model="twotoolbot", tools=TOOLS, tool_choice=choice, messages=ASK_WEATHER
+    )
+    assert told in answer.choices[0].message.content
+
+
+def test_auto_tool_choice_adds_no_instruction(client):
+    answer = client.chat.completions.create(model="twotoolbot", tools=TOOLS, messages=ASK_WEATHER)
+    assert answer.choices[0].message.content == "system: "
+    assert [c.id for c in answer.choices[0].message.tool_calls] == ["call_a", "call_b"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_parallel_tool_calls_false_returns_only_the_first_call(client, service, stream):
+    body = {"model": "twotoolbot", "tools": TOOLS, "parallel_tool_calls": False}
+    if stream:
+        with client.chat.completions.stream(messages=ASK_WEATHER, **body) as events:
+            message = events.get_final_completion().choices[0].message
+    else:
+        message = client.chat.completions.create(messages=ASK_WEATHER, **body).choices[0].message
+    assert [(c.id, json.loads(c.function.arguments)) for c in message.tool_calls] == [
+        ("call_a", {"city": "Paris"})
+    ]
+    assert "at most one function call" in message.content  # and the bot was told
+    assert "the tool calls after the first were dropped" in service.log()

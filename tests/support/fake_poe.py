@@ -248,6 +248,31 @@ class FakePoeState:
     open_streams: int = 0  # fault-route streams still open (a proxy must close them)
 
 
+class TwoCallsBot(fp.PoeBot):
+    """Native tools: says what its system message told it, then calls two functions at once."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        system = request.query[0].content if request.query[0].role == "system" else ""
+        yield fp.PartialResponse(text=f"system: {system}")
+        for index, (call_id, city) in enumerate([("call_a", "Paris"), ("call_b", "Rome")]):
+            yield _json_chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call_id,
+                            "type": "function",
+                            "function": {
+                                "name": "get_weather",
+                                "arguments": json.dumps({"city": city}),
+                            },
+                        }
+                    ]
+                }
+            )
+        yield _json_chunk({}, "tool_calls")
+
+
 IMAGE_BOT = {
     "id": "imagebot",
     "object": "model",
@@ -345,6 +370,7 @@ class FakePoe:
             ToolBot(path="/bot/toolbot"),
             PromptToolBot(path="/bot/prompttoolbot"),
             ImageBot(self.url, path="/bot/imagebot"),
+            TwoCallsBot(path="/bot/twotoolbot"),
         ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 

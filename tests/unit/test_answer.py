@@ -105,3 +105,17 @@ def test_a_cut_answer_finishes_with_max_tokens():
         )
     )
     assert state.finish()[-1] == Finish("max_tokens")
+
+
+def test_one_call_only_when_parallel_calls_are_off_prompted_too():
+    said = "".join(
+        f'<tool_call>{{"name": "f", "arguments": {{"n": {n}}}}}</tool_call>' for n in (1, 2)
+    )
+    for streaming in (True, False):
+        state = AnswerState(prompt_tools=TOOLS, streaming=streaming, single_call=True)
+        events = state.feed(text(said)) + state.finish()
+        whole = state.whole()
+        assert [json.loads(c.arguments) for c in whole.tool_calls] == [{"n": 1}]
+        if streaming:
+            assert [e.index for e in events if type(e) is ToolCallStart] == [0]
+            assert events[-1] == Finish("tool_calls")
