@@ -1,11 +1,13 @@
 """YAML read and written with libyaml (PyYAML's C loader and dumper), within bounds.
 
-The pure-Python loader took 60 s and 1 GB for a 19 MB file, and even the C loader has traps:
-its composer recurses in C (100,000 nested brackets, a 200 KB file, crash the process) and is
-quadratic in depth (20,000 levels take 6 s), and aliases share nodes that every later use
-expands (a 400-byte "billion laughs" file became 5 MB of JSON per request). So the event stream
-is checked first, in one flat pass that never builds a node: nesting depth, and the size the
-document has once every alias is expanded. Only a document within bounds is constructed.
+The pure-Python loader took 60 s and 1 GB for a 19 MB file. The C loader is fast, but depth and
+aliases still need bounds: older libyaml builds recurse without limit in the composer (100,000
+nested brackets, a 200 KB file, crashed the process with Debian's PyYAML 6.0.3; the pinned 6.0.4
+refuses more than 1,000 levels), nesting far below that still exhausts the recursion of
+validation and serialisation, and aliases share nodes that every later use expands (a 400-byte
+"billion laughs" file became 5 MB of JSON per request). So the event stream is checked first,
+in one flat pass that never builds a node: nesting depth, and the size the document has once
+every alias is expanded. Only a document within bounds is constructed.
 """
 
 from __future__ import annotations

@@ -224,7 +224,7 @@ models: {claude-sonnet-4.6: {extra_body: {x: *f}}}
         ("models: " + "[" * 100 + "]" * 100 + "\n", "nested deeper than 64 levels"),
         # Crashed start-up, then one 500 and a silently kept old config at runtime.
         ("models: " + "[" * 5000 + "]" * 5000 + "\n", "nesting depth"),
-        # 100,000 brackets crash libyaml's composer (a C stack overflow, not an exception).
+        # 100,000 brackets crashed older libyaml builds' composer (a C stack overflow).
         ("models: " + "[" * 100_000 + "]" * 100_000 + "\n", "nesting depth"),
         # ~400 bytes that expanded to 5 MB on every request.
         (ALIAS_BOMB, "once its aliases are expanded"),
