@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> None:
         sock = _listen(settings)
         cleanup.callback(sock.close)
         _announce(settings, sock)
+        serving = {
+            "sock": sock,
+            "access_log": False,
+            "motd": False,
+            "protocol": GuardedProtocol,  # cuts slow clients, refuses malformed headers
+        }
         if settings.workers == 1:
             # One process: ready in about half the time of Sanic's manager + worker mode.
             app = create_app(settings)
@@ -96,24 +102,12 @@ def main(argv: list[str] | None = None) -> None:
                 app.before_server_start(lambda _app: demo.start(), priority=1000)
                 app.after_server_stop(lambda _app: demo.stop())
                 _announce_demo(settings, sock)
-            app.prepare(
-                sock=sock,
-                single_process=True,
-                access_log=False,
-                motd=False,
-                protocol=GuardedProtocol,  # cuts slow clients, refuses malformed headers
-            )
+            app.prepare(single_process=True, **serving)
             Sanic.serve_single(app)
         else:
             loader = AppLoader(factory=partial(worker_app, settings))
             app = loader.load()
-            app.prepare(
-                sock=sock,
-                workers=settings.workers,
-                access_log=False,
-                motd=False,
-                protocol=GuardedProtocol,  # cuts slow clients, refuses malformed headers
-            )
+            app.prepare(workers=settings.workers, **serving)
             Sanic.serve(primary=app, app_loader=loader)
 
 

@@ -277,7 +277,7 @@ class ModelCatalog:
                 break
         if named is None:
             return ResolvedModel.of(name, name, overlay.settings_for(name), None)
-        bot = named.entry.id if named.entry is not None else named.model["id"]
+        bot = _bot_of(named)
         entry = named.entry.poe if named.entry is not None else None
         return ResolvedModel.of(name, bot, overlay.settings_for(bot), entry)
 

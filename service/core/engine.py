@@ -37,18 +37,17 @@ class Engine:
     exact_usage: bool = True  # o200k_base counts; False: estimates from the length
 
     async def resolve(self, model: str) -> ResolvedModel:
-        return self.catalog.resolve(model, (await self.models_config.current()).overlay)
+        resolved = self.catalog.resolve(model, (await self.models_config.current()).overlay)
+        report = current_report.get()
+        if report is not None:  # for the request log
+            report.model, report.bot = model, resolved.bot
+        return resolved
 
     async def answer(
         self, caller: Caller, model: str, conversation: Conversation, *, usage: bool = False
     ) -> Answer:
         """`usage`: the Finish carries token counts (and `input_tokens()` is ready early)."""
-        report = current_report.get()
-        if report is not None:
-            report.model = model
         resolved = await self.resolve(model)
-        if report is not None:
-            report.bot = resolved.bot
         files = conversation.file_parts()
         attachments = {}
         if files:
@@ -67,15 +66,19 @@ class Engine:
     async def count_input(self, model: str, conversation: Conversation) -> int:
         """The input tokens of a conversation as the bot would get it (files not counted)."""
         unsent = {(i, j): {} for i, j, _ in conversation.file_parts()}  # nothing is uploaded
+        plan = build_query(conversation, await self.resolve(model), unsent)
+        count = await tokens.prompt_tokens(plan.prompt_texts, self.exact_usage)
         report = current_report.get()
         if report is not None:
-            report.model = model
-        resolved = await self.resolve(model)
-        plan = build_query(conversation, resolved, unsent)
-        count = await tokens.prompt_tokens(plan.prompt_texts, self.exact_usage)
-        if report is not None:
-            report.bot, report.input_tokens = resolved.bot, count
+            report.input_tokens = count
         return count
+
+    async def bot_files(self, urls: list[str]) -> list[bytes]:
+        """The files of an answer (images an image bot made), fetched from Poe's CDN."""
+        try:
+            return await self.attachments.fetch_all(urls)
+        except PoeError as err:
+            raise from_poe(err) from None
 
 
 async def answer_events(

@@ -27,9 +27,9 @@ import hashlib
 import logging
 import mimetypes
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from pathlib import PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -37,10 +37,12 @@ from pydantic import SecretStr
 
 from service.core.conversation import FilePart
 from service.errors import ServiceError, invalid
+from service.poe.cdn import download
 from service.poe.upload import upload_bytes, upload_url
 from service.storage.upload_cache import UploadCache
 
 log = logging.getLogger("poe2openai.attachments")
+Result = TypeVar("Result")
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_TIMEOUT = 60.0
@@ -322,9 +324,11 @@ class AttachmentResolver:
         cache: UploadCache | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         timeout: float = DEFAULT_TIMEOUT,
+        poe_base_url: str = "",
     ) -> None:
         self.http = http
         self.upload_endpoint = upload_endpoint
+        self.poe_base_url = poe_base_url  # bots' files are fetched from there or Poe's CDN
         self.cache = cache if cache is not None else UploadCache()
         self.max_bytes = max_bytes
         self.timeout = timeout
@@ -339,6 +343,7 @@ class AttachmentResolver:
             cache=cache,
             max_bytes=settings.poe_upload_max_bytes,
             timeout=settings.poe_upload_timeout,
+            poe_base_url=settings.poe_base_url,
         )
 
     async def resolve(self, part: FilePart, key: SecretStr) -> dict[str, str]:
@@ -353,12 +358,21 @@ class AttachmentResolver:
 
     async def resolve_all(self, parts: Iterable[FilePart], key: SecretStr) -> list[dict]:
         """Several parts at once, uploaded concurrently, in order."""
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self.resolve(part, key)) for part in parts]
-        except BaseExceptionGroup as failed:
-            raise failed.exceptions[0] from None  # one error for the client, not a group
-        return [task.result() for task in tasks]
+        return await _all_at_once(self.resolve(part, key) for part in parts)
+
+    async def fetch_all(self, urls: Iterable[str]) -> list[bytes]:
+        """Files a bot produced, fetched concurrently from Poe's CDN, in order, each within
+        the same size and time bounds as an upload (raises PoeError)."""
+        return await _all_at_once(
+            download(
+                self.http,
+                url,
+                poe_base_url=self.poe_base_url,
+                max_bytes=self.max_bytes,
+                timeout=self.timeout,
+            )
+            for url in urls
+        )
 
     async def _upload(self, decoded: tuple[DecodedFile, str], key: SecretStr) -> dict[str, str]:
         file, digest = decoded
@@ -399,6 +413,17 @@ class AttachmentResolver:
         )
         mime = _normalize(attachment.get("content_type") or "")
         return {**attachment, "name": filename or default_filename(mime)}
+
+
+async def _all_at_once(jobs: Iterable[Coroutine[Any, Any, Result]]) -> list[Result]:
+    """Run concurrently; the results in order, or the first failure (not an exception group:
+    the client gets one error)."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(job) for job in jobs]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 def _is_http(url: str) -> bool:

@@ -493,9 +493,13 @@ async def test_resolve_all_raises_the_error_itself(resolver, poe_upload):
 
 async def test_from_settings(http, poe_upload):
     settings = SimpleNamespace(
-        poe_file_upload_url=poe_upload.url, poe_upload_max_bytes=100, poe_upload_timeout=3.0
+        poe_file_upload_url=poe_upload.url,
+        poe_upload_max_bytes=100,
+        poe_upload_timeout=3.0,
+        poe_base_url="https://api.poe.com",
     )
     resolver = AttachmentResolver.from_settings(http, settings)
+    assert resolver.poe_base_url == "https://api.poe.com"  # bots' files are fetched from there
     assert (resolver.upload_endpoint, resolver.max_bytes, resolver.timeout) == (
         poe_upload.url,
         100,

@@ -4,7 +4,6 @@ files are returned as Poe CDN URLs or, for `b64_json`, fetched and encoded."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import time
@@ -18,10 +17,8 @@ from service.contracts import given
 from service.core.conversation import AnswerOptions, Conversation, TextPart, Turn
 from service.core.engine import Engine
 from service.core.image_options import image_parameters
-from service.errors import ErrorKind, ServiceError, from_poe
+from service.errors import ErrorKind, ServiceError
 from service.http.json_body import parse_body
-from service.poe import cdn
-from service.poe.errors import PoeError
 
 bp = Blueprint("images")
 
@@ -57,7 +54,7 @@ async def create_image(request: Request) -> HTTPResponse:
         )
     said = _IMAGE_MARKDOWN.sub("", whole.text).strip()
     if given(body.response_format) == "b64_json":
-        files = await _fetch_all(request, whole.images)
+        files = await engine.bot_files(whole.images)
         data = [{"b64_json": base64.b64encode(file).decode()} for file in files]
     else:
         data = [{"url": url} for url in whole.images]
@@ -65,28 +62,3 @@ async def create_image(request: Request) -> HTTPResponse:
         for image in data:
             image["revised_prompt"] = said
     return json({"created": int(time.time()), "data": data})
-
-
-async def _fetch_all(request: Request, urls: list[str]) -> list[bytes]:
-    settings = request.app.ctx.settings
-    http = request.app.ctx.poe.http
-    try:
-        async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(
-                    cdn.download(
-                        http,
-                        url,
-                        poe_base_url=settings.poe_base_url,
-                        max_bytes=settings.poe_upload_max_bytes,
-                        timeout=settings.poe_upload_timeout,
-                    )
-                )
-                for url in urls
-            ]
-    except BaseExceptionGroup as failed:
-        first = failed.exceptions[0]
-        if isinstance(first, PoeError):
-            raise from_poe(first) from None
-        raise first from None
-    return [task.result() for task in tasks]
