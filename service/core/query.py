@@ -21,6 +21,7 @@ from service.core.prompt_tools import (
 
 if TYPE_CHECKING:
     from service.core.catalog import ResolvedModel
+    from service.core.structured import OutputFormat
 
 PROTOCOL_VERSION = "1.2"
 
@@ -38,6 +39,7 @@ class QueryPlan:
     # parallel_tool_calls: false, which no bot can be told for sure: calls after the first are
     # dropped from the answer.
     single_call: bool = False
+    output_format: OutputFormat | None = None  # the answer is cleaned and checked as JSON
 
 
 def build_query(
@@ -112,6 +114,9 @@ def build_query(
     elif mode == "native":
         # Poe's protocol carries tools but no tool_choice: the bot is told in words.
         _add_to_system(messages, native_tool_instruction(_choice(choice), parallel))
+    output_format = conversation.options.output_format
+    if output_format is not None:
+        _add_to_system(messages, output_format.instruction())
 
     parameters = bot_parameters(conversation, model)
     if parameters:
@@ -141,7 +146,9 @@ def build_query(
             query["tool_calls"] = top_calls
             query["tool_results"] = top_results
     single_call = mode != "off" and not parallel
-    return QueryPlan(query, prompt_tools, [m["content"] for m in messages], single_call)
+    return QueryPlan(
+        query, prompt_tools, [m["content"] for m in messages], single_call, output_format
+    )
 
 
 def _add_to_system(messages: list[dict[str, Any]], instruction: str) -> None:
