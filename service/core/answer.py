@@ -1,8 +1,10 @@
 """Poe events -> neutral answer events: one state machine for streamed and whole answers.
 
-Text goes through three stages: the answer's text (replacements, files: answer_text.py), the
-thinking/answer split (reasoning.py), and, for bots on prompted tools, the tool-call parser
-(prompt_tools.py). Native tool calls arrive in `json` events (tool_calls.py).
+Text goes through up to four stages: the answer's text (replacements, files: answer_text.py),
+the thinking/answer split (reasoning.py), for bots on prompted tools (or native-tools bots that
+read earlier rounds as text) the tool-call parser (prompt_tools.py), and for an answer asked
+for as JSON the cleaner that passes on only the value (structured.py). Native tool calls arrive
+in `json` events (tool_calls.py).
 
 `feed` returns the events to stream for a Poe event and `finish` the rest, ending with the
 `Finish` (streaming=False: both return nothing, and `feed` only gathers the answer).
