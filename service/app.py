@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import importlib
 import logging
 
 from sanic import Sanic
@@ -21,6 +23,7 @@ from service.http.sse import Keepalive
 from service.ops import docs, health
 from service.poe.client import PoeClient
 from service.settings import Settings, load_settings
+from service.storage.background import Opening
 from service.storage.models_config import ModelsStore
 from service.storage.upload_cache import UploadCache
 
@@ -108,8 +111,21 @@ def create_app(settings: Settings | None = None) -> Sanic:
         if settings.usage_tokenizer == "o200k_base":
             app.add_task(tokens.warm(), name="warm_tokenizer")
 
+    @app.after_server_start
+    async def _open_response_store(app: Sanic) -> None:
+        # SQLAlchemy takes ~0.5 s to import: the store opens in the background (the import in
+        # a thread), so start-up stays fast; the Responses front awaits it.
+        async def opened():
+            module = await asyncio.to_thread(importlib.import_module, "service.storage.responses")
+            store = await module.open_response_store(settings)
+            app.add_task(module.sweep_forever(store, 600.0), name="sweep_responses")
+            return store
+
+        app.ctx.response_store = Opening("the response store", opened)
+
     @app.after_server_stop
     async def _close_poe(app: Sanic) -> None:
+        await app.ctx.response_store.close(lambda store: store.close())
         await app.ctx.keepalive.stop()
         await app.ctx.upload_cache.flush()
         await app.ctx.poe.aclose()

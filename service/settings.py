@@ -114,6 +114,14 @@ class Settings(BaseSettings):
     client_body_grace: float = Field(10.0, gt=0)
     """seconds a request body may take before its rate is checked"""
 
+    # Responses API answers kept (`store`, the default) for GET /v1/responses/{id} and
+    # previous_response_id, in an SQLite file in CONFIG_DIR: OpenAI keeps them 30 days too. A
+    # conversation that goes on keeps all its turns for this long from its latest one.
+    responses_ttl: float = Field(30 * 86400.0, gt=0)
+    """seconds a stored response is kept after its conversation's latest turn"""
+    responses_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
+    """size of the stored responses beyond which the oldest are removed"""
+
     cors_allow_origins: str = "*"
     """* or a comma-separated list of allowed origins"""
     # How `usage` is counted: the o200k_base vocabulary (~110 MB once loaded), or an estimate
