@@ -6,6 +6,7 @@ import asyncio
 import gc
 import importlib
 import logging
+from typing import Any
 
 from sanic import Sanic
 
@@ -112,20 +113,21 @@ def create_app(settings: Settings | None = None) -> Sanic:
             app.add_task(tokens.warm(), name="warm_tokenizer")
 
     @app.after_server_start
-    async def _open_response_store(app: Sanic) -> None:
-        # SQLAlchemy takes ~0.5 s to import: the store opens in the background (the import in
-        # a thread), so start-up stays fast; the Responses front awaits it.
-        async def opened():
-            module = await asyncio.to_thread(importlib.import_module, "service.storage.responses")
-            store = await module.open_response_store(settings)
-            app.add_task(module.sweep_forever(store, 600.0), name="sweep_responses")
-            return store
+    async def _open_database(app: Sanic) -> None:
+        # SQLAlchemy takes ~0.5 s to import: the database opens in the background (the import
+        # in a thread), so start-up stays fast; what needs it (stored responses, issued keys)
+        # awaits it.
+        async def opened() -> Any:
+            module = await asyncio.to_thread(importlib.import_module, "service.storage.stores")
+            stores = await module.open_stores(settings)
+            app.add_task(module.sweep_forever(stores.responses, 600.0), name="sweep_responses")
+            return stores
 
-        app.ctx.response_store = Opening("the response store", opened)
+        app.ctx.stores = Opening("the database", opened)
 
     @app.after_server_stop
     async def _close_poe(app: Sanic) -> None:
-        await app.ctx.response_store.close(lambda store: store.close())
+        await app.ctx.stores.close(lambda stores: stores.close())
         await app.ctx.keepalive.stop()
         await app.ctx.upload_cache.flush()
         await app.ctx.poe.aclose()

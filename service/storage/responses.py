@@ -22,8 +22,6 @@ from typing import Any, Literal
 from pydantic import SecretStr
 from sqlalchemy import delete, func, literal, select, update
 
-from service.settings import Settings
-from service.storage.atomic import local_secret
 from service.storage.database import Database
 from service.storage.tables import stored_responses as table
 
@@ -41,15 +39,6 @@ class ItemPage:
     has_more: bool
 
 
-async def open_response_store(settings: Settings) -> ResponseStore:
-    """The store in CONFIG_DIR, its schema up to date."""
-    config_dir = settings.config_dir
-    db = Database.sqlite(config_dir / "poe2openai.db")
-    await db.migrate()
-    secret = await asyncio.to_thread(local_secret, config_dir / ".responses.secret")
-    return ResponseStore(db, secret, settings.responses_ttl, settings.responses_max_bytes)
-
-
 async def sweep_forever(store: ResponseStore, interval: float) -> None:
     while True:
         try:
@@ -65,9 +54,6 @@ class ResponseStore:
         self._secret = secret
         self._ttl = ttl
         self._max_bytes = max_bytes
-
-    async def close(self) -> None:
-        await self._db.close()
 
     def owner(self, key: SecretStr) -> str:
         digest = hmac.new(self._secret, key.get_secret_value().encode(), hashlib.sha256)

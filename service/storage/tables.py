@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
 # The newest migration (service/storage/migrations/versions): a schema at this revision needs
 # no migrating, and start-up spares importing Alembic. A unit test keeps the two in step.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 # Responses API answers kept for GET /v1/responses/{id} and previous_response_id.
 stored_responses = Table(
@@ -24,4 +24,18 @@ stored_responses = Table(
     Column("size", Integer, nullable=False),  # bytes of the two JSON texts
     Index("ix_stored_responses_expires_at", "expires_at"),
     Index("ix_stored_responses_created_at", "created_at"),
+)
+
+# Client keys the service issued (AUTH_MODE=keys): only a hash of each secret is kept.
+client_keys = Table(
+    "client_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),  # the secret's start, to recognise it
+    Column("secret_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
+    Column("created_at", Integer, nullable=False),
+    Column("expires_at", Integer),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("limits", Text, nullable=False),  # JSON: models, rpm, tpm, max_concurrent, ...
 )

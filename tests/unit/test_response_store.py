@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from service.storage.database import Database
 from service.storage.responses import ResponseStore
+from service.storage.tables import SCHEMA_REVISION
 
 SECRET = b"s" * 32
 
@@ -152,7 +153,7 @@ def test_workers_starting_together_migrate_once(tmp_path):
     with sqlite3.connect(tmp_path / "p2o.db") as connection:
         (version,) = connection.execute("select version_num from alembic_version").fetchall()
         tables = {r[0] for r in connection.execute("select name from sqlite_master")}
-    assert version == ("0001",) and "stored_responses" in tables
+    assert version == (SCHEMA_REVISION,) and {"stored_responses", "client_keys"} <= tables
 
 
 def test_workers_write_to_one_file_at_once(tmp_path):
