@@ -5,8 +5,233 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.experimental.missing_sentinel import MISSING
+
+
+class Limit1(RootModel[int]):
+    root: Annotated[
+        int,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none.",
+            ge=1,
+            le=1000000000000,
+        ),
+    ]
+
+
+class Model(RootModel[str]):
+    root: Annotated[str, Field(max_length=256, min_length=1)]
+
+
+class Models(RootModel[list[Model]]):
+    root: Annotated[
+        list[Model],
+        Field(
+            description="The models the key may use, as clients name them (aliases included); null or absent, every model.",
+            max_length=1000,
+        ),
+    ]
+
+
+class ExpiresAt(RootModel[int]):
+    root: Annotated[
+        int,
+        Field(
+            description="Unix time (seconds) from which the key is refused; null, never.",
+            ge=0,
+            le=32503680000,
+        ),
+    ]
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: Annotated[str, Field(max_length=200, min_length=1)]
+    models: Annotated[
+        Models | None | MISSING,
+        Field(
+            description="The models the key may use, as clients name them (aliases included); null or absent, every model."
+        ),
+    ] = MISSING
+    rpm: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    tpm: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    max_concurrent: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    daily_tokens: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    monthly_points: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    expires_at: Annotated[
+        ExpiresAt | None | MISSING,
+        Field(description="Unix time (seconds) from which the key is refused; null, never."),
+    ] = MISSING
+
+
+class Models1Item(RootModel[str]):
+    root: Annotated[str, Field(max_length=256, min_length=1)]
+
+
+class Models1(RootModel[list[Models1Item]]):
+    root: Annotated[
+        list[Models1Item],
+        Field(
+            description="The models the key may use, as clients name them (aliases included); null or absent, every model.",
+            max_length=1000,
+        ),
+    ]
+
+
+class KeyUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: Annotated[str | MISSING, Field(max_length=200, min_length=1)] = MISSING
+    disabled: bool | MISSING = MISSING
+    models: Annotated[
+        Models1 | None | MISSING,
+        Field(
+            description="The models the key may use, as clients name them (aliases included); null or absent, every model."
+        ),
+    ] = MISSING
+    rpm: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    tpm: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    max_concurrent: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    daily_tokens: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    monthly_points: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    expires_at: Annotated[
+        ExpiresAt | None | MISSING,
+        Field(description="Unix time (seconds) from which the key is refused; null, never."),
+    ] = MISSING
+
+
+class Models2Item(RootModel[str]):
+    root: Annotated[str, Field(max_length=256, min_length=1)]
+
+
+class Models2(RootModel[list[Models2Item]]):
+    root: Annotated[
+        list[Models2Item],
+        Field(
+            description="The models the key may use, as clients name them (aliases included); null or absent, every model.",
+            max_length=1000,
+        ),
+    ]
+
+
+class KeyRecord(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str
+    object: Literal["key"]
+    name: str
+    prefix: Annotated[str, Field(description="The secret's first characters, to recognise it.")]
+    created_at: int
+    disabled: bool
+    models: Annotated[
+        Models2 | None | MISSING,
+        Field(
+            description="The models the key may use, as clients name them (aliases included); null or absent, every model."
+        ),
+    ] = MISSING
+    rpm: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    tpm: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    max_concurrent: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    daily_tokens: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    monthly_points: Annotated[
+        Limit1 | None | MISSING,
+        Field(
+            description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none."
+        ),
+    ] = MISSING
+    expires_at: Annotated[
+        ExpiresAt | None | MISSING,
+        Field(description="Unix time (seconds) from which the key is refused; null, never."),
+    ] = MISSING
+
+
+class KeyCreated(KeyRecord):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    key: Annotated[str, Field(description="The secret, shown only in this answer.")]
+
+
+class KeyList(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    data: list[KeyRecord]
 
 
 class Error(BaseModel):

@@ -10,7 +10,9 @@ from typing import Any
 
 from sanic import Sanic
 
+from service.access.caller import Callers
 from service.admin import api as admin
+from service.admin import keys as _admin_keys  # noqa: F401 (its routes join the admin blueprint)
 from service.core import tokens
 from service.core.catalog import ModelCatalog
 from service.core.engine import Engine
@@ -112,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         if settings.usage_tokenizer == "o200k_base":
             app.add_task(tokens.warm(), name="warm_tokenizer")
 
-    @app.after_server_start
+    @app.before_server_start
     async def _open_database(app: Sanic) -> None:
         # SQLAlchemy takes ~0.5 s to import: the database opens in the background (the import
         # in a thread), so start-up stays fast; what needs it (stored responses, issued keys)
@@ -124,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
             return stores
 
         app.ctx.stores = Opening("the database", opened)
+        app.ctx.callers = Callers(settings, app.ctx.stores)
 
     @app.after_server_stop
     async def _close_poe(app: Sanic) -> None:

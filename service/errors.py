@@ -76,6 +76,15 @@ def not_found(message: str, *, param: str | None = None, code: str | None = None
     return ServiceError(ErrorKind.NOT_FOUND, message, param=param, code=code)
 
 
+def model_not_allowed(model: str) -> ServiceError:
+    return ServiceError(
+        ErrorKind.PERMISSION,
+        f"This API key may not use the model `{model}`",
+        param="model",
+        code="model_not_allowed",
+    )
+
+
 def model_not_found(model: str, nearest: list[str] | None = None) -> ServiceError:
     return not_found(
         f"The model `{model}` does not exist{close_names(nearest)}",

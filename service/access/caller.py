@@ -1,47 +1,99 @@
 """Who is calling: resolved once per request, before any work is done for it.
 
-Today every caller brings its own Poe key (passthrough). The key is a `SecretStr` from the
-header to the Poe client, so no repr, log line or error can show it; server-held keys and
-issued client keys slot in here without the fronts or the core changing.
+With AUTH_MODE=passthrough every caller brings its own Poe key; with AUTH_MODE=keys callers
+present a key the service issued, and the Poe key is one of the service's own (poe_keys.py).
+Either way the Poe key is a `SecretStr` from here to the Poe client, so no repr, log line or
+error can show it, and the fronts and the core do not know which mode they serve.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from service.access.client_key import ClientKey
+from service.access.poe_keys import PoeKeyPool
 from service.errors import ErrorKind, ServiceError
+
+if TYPE_CHECKING:
+    from service.settings import Settings
+    from service.storage.background import Opening
 
 # What a key can be made of (visible ASCII, as RFC 6750 tokens): anything else could not be
 # sent on to Poe in a header.
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")
+_KEY_HEADERS = ("authorization", "x-api-key", "api-key")
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     poe_key: SecretStr
+    client_key: ClientKey | None = None  # AUTH_MODE=keys: the key the caller presented
+    pool: PoeKeyPool | None = None  # where `poe_key` came from, to rest it after a 429
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """Poe answered 429 to this caller's Poe key: a server-held key rests."""
+        if self.pool is not None:
+            self.pool.rest(self.poe_key, retry_after)
 
 
-def caller_from_headers(headers: Mapping[str, str]) -> Caller:
-    """The caller's Poe key: `Authorization: Bearer`, or `x-api-key` (the anthropic SDK's
-    header) or `api-key` (Azure-style OpenAI clients)."""
+class Callers:
+    """Resolves each request's caller as AUTH_MODE says."""
+
+    def __init__(self, settings: Settings, stores: Opening[Any]) -> None:
+        self._stores = stores
+        keys = settings.server_poe_keys
+        self._pool = PoeKeyPool(keys) if settings.auth_mode == "keys" else None
+
+    async def if_presented(self, headers: Mapping[str, str]) -> Caller | None:
+        """For what anyone may ask (the model list): the caller of an issued key, when the
+        request presents one (a bad one is still a 401)."""
+        if self._pool is None or not any(h in headers for h in _KEY_HEADERS):
+            return None
+        return await self.of(headers)
+
+    async def of(self, headers: Mapping[str, str]) -> Caller:
+        if self._pool is None:
+            return Caller(presented_key(headers))
+        key = presented_key(headers, "the API key this service issued you")
+        client = await (await self._stores.ready()).keys.find(key)
+        if client is None:
+            raise _refused("Invalid API key: send a key this service issued (sk-p2o-…)")
+        if client.disabled:
+            raise _refused(f"The API key `{client.prefix}…` is disabled")
+        if not client.usable(time.time()):
+            raise _refused(f"The API key `{client.prefix}…` has expired")
+        return Caller(self._pool.next(), client, self._pool)
+
+
+def _refused(message: str) -> ServiceError:
+    return ServiceError(ErrorKind.AUTHENTICATION, message, code="invalid_api_key")
+
+
+def presented_key(
+    headers: Mapping[str, str], wanted: str = "your Poe API key (poe.com/api_key)"
+) -> SecretStr:
+    """The key the request presents: `Authorization: Bearer`, or `x-api-key` (the anthropic
+    SDK's header) or `api-key` (Azure-style OpenAI clients)."""
     scheme, _, token = headers.get("authorization", "").partition(" ")
     key = token.strip() if scheme.lower() == "bearer" else ""
     key = key or headers.get("x-api-key", "").strip() or headers.get("api-key", "").strip()
     if not key:
         raise ServiceError(
             ErrorKind.AUTHENTICATION,
-            "Missing API key: send your Poe API key (poe.com/api_key) "
+            f"Missing API key: send {wanted} "
             "as `Authorization: Bearer <key>` or `x-api-key: <key>`",
             code="invalid_api_key",
         )
     if not _KEY_CHARS.fullmatch(key):
         raise ServiceError(
             ErrorKind.AUTHENTICATION,
-            "The API key holds characters no Poe key has (only visible ASCII is possible)",
+            "The API key holds characters no key has (only visible ASCII is possible)",
             code="invalid_api_key",
         )
-    return Caller(SecretStr(key))
+    return SecretStr(key)

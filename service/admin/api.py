@@ -63,7 +63,7 @@ def _cross_site(message: str) -> ServiceError:
 @bp.on_request
 async def _authenticate(request: Request) -> None:
     """Every admin route: the admin must be on and the credentials right (after the throttle's
-    delay). Async, so that a delayed answer never blocks the loop; `_guard` checks the result."""
+    delay). Async, so that a delayed answer never blocks the loop; `guard` checks the result."""
     settings = request.app.ctx.settings
     if not settings.admin_enabled:
         raise not_found(
@@ -96,7 +96,7 @@ async def _authenticate(request: Request) -> None:
     request.ctx.admin_authenticated = True
 
 
-def _guard(request: Request, changes_state: bool = False) -> None:
+def guard(request: Request, changes_state: bool = False) -> None:
     if not getattr(request.ctx, "admin_authenticated", False):  # set by _authenticate
         raise _unauthorized("Admin credentials are missing or wrong", headers={})
     if changes_state:
@@ -141,14 +141,14 @@ def _basic_credentials(request: Request) -> tuple[bytes, bytes]:
     return user, password
 
 
-def _secured(response: HTTPResponse) -> HTTPResponse:
+def secured(response: HTTPResponse) -> HTTPResponse:
     response.headers.update(_SECURITY_HEADERS)
     return response
 
 
 def _document(state: Any) -> HTTPResponse:
     body = {"revision": state.revision, "config": state.config, "problem": state.problem}
-    return _secured(json_response(body, headers={"etag": state.revision}))
+    return secured(json_response(body, headers={"etag": state.revision}))
 
 
 @bp.get("/admin")
@@ -158,22 +158,22 @@ async def page(request: Request) -> HTTPResponse:
 
 @bp.get("/admin/<name:str>")
 async def asset(request: Request, name: str) -> HTTPResponse:
-    _guard(request)
+    guard(request)
     body = request.app.ctx.admin_page.get(name)
     if body is None:
         raise not_found(f"Invalid URL ({request.method} {request.path})", code="unknown_url")
-    return _secured(raw(body, content_type=_PAGE_FILES[name]))
+    return secured(raw(body, content_type=_PAGE_FILES[name]))
 
 
 @bp.get("/admin/api/config")
 async def get_config(request: Request) -> HTTPResponse:
-    _guard(request)
+    guard(request)
     return _document(await request.app.ctx.models_config.current())
 
 
 @bp.put("/admin/api/config")
 async def put_config(request: Request) -> HTTPResponse:
-    _guard(request, changes_state=True)
+    guard(request, changes_state=True)
     if_match = request.headers.get("if-match")
     if not if_match:
         raise ServiceError(
@@ -192,7 +192,7 @@ async def put_config(request: Request) -> HTTPResponse:
 
 @bp.get("/admin/api/models")
 async def list_admin_models(request: Request) -> HTTPResponse:
-    _guard(request)
+    guard(request)
     overlay = (await request.app.ctx.models_config.current()).overlay
     catalog = request.app.ctx.catalog
     try:
@@ -201,25 +201,25 @@ async def list_admin_models(request: Request) -> HTTPResponse:
         raise from_poe(exc) from None
     data = [admin_view(entry, overlay) for entry in entries]
     data += [custom_view(custom, overlay.enabled) for custom in overlay.custom]
-    return _secured(json_response({"data": data, "stale": catalog.stale}))
+    return secured(json_response({"data": data, "stale": catalog.stale}))
 
 
 @bp.post("/admin/api/models/refresh")
 async def refresh_models(request: Request) -> HTTPResponse:
-    _guard(request, changes_state=True)
+    guard(request, changes_state=True)
     try:
         count = await request.app.ctx.catalog.refresh_now()
     except PoeError as exc:
         raise from_poe(exc) from None
-    return _secured(json_response({"count": count}))
+    return secured(json_response({"count": count}))
 
 
 @bp.get("/admin/api/status")
 async def status(request: Request) -> HTTPResponse:
-    _guard(request)
+    guard(request)
     settings = request.app.ctx.settings
     key = settings.poe_api_key.get_secret_value() if settings.poe_api_key else None
-    return _secured(
+    return secured(
         json_response(
             {
                 "version": __version__,

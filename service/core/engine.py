@@ -24,13 +24,13 @@ from typing import Any
 from service.access.caller import Caller
 from service.core import tokens
 from service.core.answer import AnswerState
-from service.core.catalog import ModelCatalog, ResolvedModel
+from service.core.catalog import ModelCatalog, ResolvedModel, loose_name
 from service.core.conversation import Conversation
 from service.core.events import AnswerEvent, Finish, Usage, WholeAnswer
 from service.core.files import AttachmentResolver
 from service.core.query import QueryPlan, build_query
 from service.core.report import current_report
-from service.errors import ServiceError, from_poe
+from service.errors import ServiceError, from_poe, model_not_allowed
 from service.poe.client import PoeClient, PoeEvent
 from service.poe.errors import PoeError, PoeFailure
 from service.storage.models_config import ModelsStore
@@ -58,6 +58,8 @@ class Engine:
     ) -> Answer:
         """`usage`: the Finish carries token counts (and `input_tokens()` is ready early)."""
         resolved = await self.resolve(model)
+        if not may_use(caller, resolved):
+            raise model_not_allowed(model)
         files = conversation.file_parts()
         attachments = {}
         if files:
@@ -193,6 +195,8 @@ class Answer:
         """Poe's failure for the client; an unknown bot's names the listed models close to
         what was asked (a typo, a name from another provider's catalogue)."""
         nearest = None
+        if err.kind is PoeFailure.RATE_LIMITED:
+            self._caller.rate_limited(err.retry_after)
         if err.kind is PoeFailure.NOT_FOUND:
             nearest = await self._engine.nearest(self.model.requested)
         return from_poe(err, self.model.bot, nearest)
@@ -243,3 +247,13 @@ def _message(role: str, content: str, parameters: dict[str, Any] | None = None) 
         "attachments": [],
         "parameters": parameters or {},
     }
+
+
+def may_use(caller: Caller, model: ResolvedModel) -> bool:
+    """A key's allowed models are names as clients send them (aliases included): the name
+    asked for or the bot it reaches, case, dots and date suffixes aside."""
+    allowed = caller.client_key.limits.get("models") if caller.client_key else None
+    if not allowed:
+        return True
+    names = {loose_name(name) for name in allowed}
+    return loose_name(model.requested) in names or loose_name(model.bot) in names

@@ -1,58 +1,22 @@
-"""Client keys the service issues (AUTH_MODE=keys): `sk-p2o-…` secrets shown once, at creation,
-and kept only as a SHA-256 hash (a key is 32 random bytes: a fast hash is enough, and lets a
-request find its key with one indexed lookup). Every request reads its key afresh, so a key
-disabled or deleted on one worker is refused by all of them at once.
+"""The issued client keys' repository (AUTH_MODE=keys): `sk-p2o-…` secrets shown once, at
+creation, and kept only as a SHA-256 hash (a key is 32 random bytes: a fast hash is enough, and
+lets a request find its key with one indexed lookup). Every request reads its key afresh, so a
+key disabled or deleted on one worker is refused by all of them at once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import delete, select, update
 
+from service.access.client_key import LIMITS, SECRET_PREFIX, SHOWN_PREFIX, ClientKey, secret_hash
 from service.storage.database import Database
 from service.storage.tables import client_keys as table
-
-SECRET_PREFIX = "sk-p2o-"
-SHOWN_PREFIX = 10  # characters of the secret the records show, to recognise a key
-LIMITS = ("models", "rpm", "tpm", "max_concurrent", "daily_tokens", "monthly_points")
-
-
-@dataclass(frozen=True, slots=True)
-class ClientKey:
-    id: str
-    name: str
-    prefix: str
-    created_at: int
-    expires_at: int | None = None
-    disabled: bool = False
-    limits: dict[str, Any] = field(default_factory=dict)
-
-    def usable(self, now: float) -> bool:
-        return not self.disabled and (self.expires_at is None or now < self.expires_at)
-
-    def record(self) -> dict[str, Any]:
-        """As the admin API shows it: never the secret."""
-        return {
-            "id": self.id,
-            "object": "key",
-            "name": self.name,
-            "prefix": self.prefix,
-            "created_at": self.created_at,
-            "expires_at": self.expires_at,
-            "disabled": self.disabled,
-            **{limit: self.limits.get(limit) for limit in LIMITS},
-        }
-
-
-def secret_hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class KeyStore:

@@ -526,6 +526,13 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
         frame = _frame("error", {"text": f"failed for {auth}", "allow_retry": False})
         return Response(frame, media_type="text/event-stream")
 
+    @app.post("/bot/whoami")
+    async def whoami(request: Request) -> Response:
+        # Which Poe key the proxy sent (server-held keys, used in turn).
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        frames = _frame("text", {"text": f"key {auth}"}) + _frame("done", {})
+        return Response(frames, media_type="text/event-stream")
+
     @app.post("/bot/surrogate")
     async def surrogate() -> Response:
         # json.dumps escapes the lone surrogate as `\ud800`: valid JSON, but not text.

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.access.caller import caller_from_headers
+from service.access.caller import Caller, presented_key
 from service.errors import ServiceError
 
 KEY = "poe-secret-0123456789"
@@ -13,7 +13,7 @@ KEY = "poe-secret-0123456789"
     [{"authorization": f"Bearer {KEY}"}, {"x-api-key": KEY}, {"api-key": f" {KEY} "}],
 )
 def test_the_key_comes_from_any_header_the_fronts_accept(headers):
-    caller = caller_from_headers(headers)
+    caller = Caller(presented_key(headers))
     assert caller.poe_key.get_secret_value() == KEY
     assert KEY not in repr(caller) and KEY not in str(caller)
 
@@ -21,5 +21,5 @@ def test_the_key_comes_from_any_header_the_fronts_accept(headers):
 @pytest.mark.parametrize("headers", [{}, {"authorization": "Basic abc"}, {"x-api-key": "  "}])
 def test_no_key_is_a_401(headers):
     with pytest.raises(ServiceError) as caught:
-        caller_from_headers(headers)
+        presented_key(headers)
     assert (caught.value.status, caught.value.code) == (401, "invalid_api_key")

@@ -64,7 +64,7 @@ def test_keys_are_listed_changed_disabled_and_deleted(tmp_path):
 
 
 def test_an_expired_key_is_not_usable():
-    from service.storage.keys import ClientKey
+    from service.access.client_key import ClientKey
 
     key = ClientKey("key_1", "k", "sk-p2o-abc", created_at=0, expires_at=100)
     assert key.usable(99) and not key.usable(100)

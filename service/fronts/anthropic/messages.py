@@ -9,7 +9,6 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from generated.anthropic import CountTokensRequest, CreateMessageRequest
-from service.access.caller import caller_from_headers
 from service.core.conversation import Conversation
 from service.core.engine import Engine
 from service.errors import invalid
@@ -26,7 +25,7 @@ bp = Blueprint("anthropic")
 @bp.post("/v1/messages")
 @bp.post("/messages", name="messages_unversioned")
 async def create_message(request: Request) -> HTTPResponse | None:
-    caller = caller_from_headers(request.headers)
+    caller = await request.app.ctx.callers.of(request.headers)
     body = parse_body(request.body, CreateMessageRequest)
     engine: Engine = request.app.ctx.engine
     conversation = await _conversation(engine, body)

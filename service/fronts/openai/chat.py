@@ -11,7 +11,6 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from generated.openai import CreateChatCompletionRequest
-from service.access.caller import caller_from_headers
 from service.fronts.answer_headers import whole_answer_headers
 from service.fronts.openai.chat_encode import ChunkWriter, finish_reason, message, usage_body
 from service.fronts.openai.chat_request import to_conversation
@@ -24,7 +23,7 @@ bp = Blueprint("chat")
 @bp.post("/v1/chat/completions")
 @bp.post("/chat/completions", name="chat_unversioned")
 async def create_chat_completion(request: Request) -> HTTPResponse | None:
-    caller = caller_from_headers(request.headers)
+    caller = await request.app.ctx.callers.of(request.headers)
     chat = parse_body(request.body, CreateChatCompletionRequest)
     conversation = to_conversation(chat)
     streaming = chat.stream is True

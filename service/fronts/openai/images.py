@@ -12,7 +12,6 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from generated.openai import CreateImageRequest
-from service.access.caller import caller_from_headers
 from service.contracts import given
 from service.core.conversation import AnswerOptions, Conversation, TextPart, Turn
 from service.core.engine import Engine
@@ -30,7 +29,7 @@ _IMAGE_MARKDOWN = re.compile(r"!\[[^\]]*\](?:\[[^\]]*\]|\([^)]*\))|^\[[^\]]+\]:\
 @bp.post("/v1/images/generations")
 @bp.post("/images/generations", name="images_unversioned")
 async def create_image(request: Request) -> HTTPResponse:
-    caller = caller_from_headers(request.headers)
+    caller = await request.app.ctx.callers.of(request.headers)
     body = parse_body(request.body, CreateImageRequest)
     engine: Engine = request.app.ctx.engine
     parameters = image_parameters(
