@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from service.core.bot_parameters import bot_parameters
 from service.core.conversation import Conversation, FilePart, TextPart, ToolCall, Turn
 from service.core.prompt_tools import (
     assistant_tool_calls_text,
@@ -38,6 +39,8 @@ class QueryPlan:
     # parallel_tool_calls: false, which no bot can be told for sure: calls after the first are
     # dropped from the answer.
     single_call: bool = False
+    # What the client asked of the bot and it was not sent (names, for a header and the log).
+    dropped_parameters: tuple[str, ...] = ()
 
 
 def build_query(
@@ -113,11 +116,11 @@ def build_query(
         # Poe's protocol carries tools but no tool_choice: the bot is told in words.
         _add_to_system(messages, native_tool_instruction(_choice(choice), parallel))
 
-    parameters = bot_parameters(conversation, model)
-    if parameters:
+    parameters = bot_parameters(conversation.options, model)
+    if parameters.values:
         for message in reversed(messages):
             if message["role"] == "user":
-                message["parameters"] = parameters
+                message["parameters"] = parameters.values
                 break
 
     query: dict[str, Any] = {
@@ -141,7 +144,8 @@ def build_query(
             query["tool_calls"] = top_calls
             query["tool_results"] = top_results
     single_call = mode != "off" and not parallel
-    return QueryPlan(query, prompt_tools, [m["content"] for m in messages], single_call)
+    texts = [m["content"] for m in messages]
+    return QueryPlan(query, prompt_tools, texts, single_call, parameters.dropped)
 
 
 def _add_to_system(messages: list[dict[str, Any]], instruction: str) -> None:
@@ -161,23 +165,6 @@ def _add_to_system(messages: list[dict[str, Any]], instruction: str) -> None:
             "parameters": {},
         },
     )
-
-
-def bot_parameters(conversation: Conversation, model: ResolvedModel) -> dict[str, Any]:
-    """Poe `parameters`: the per-model defaults from models.yaml, with what the client sent on
-    top, but only parameters Poe's model list declares for the bot (others are ignored)."""
-    parameters = dict(model.parameters)
-    declared = model.declared_parameters
-    if not declared:
-        return parameters
-    options = conversation.options
-    sent = dict(options.parameters)
-    if options.reasoning_effort is not None:
-        sent["reasoning_effort"] = options.reasoning_effort
-    if options.thinking_budget is not None:
-        sent.setdefault("thinking_budget", options.thinking_budget)
-    parameters.update({k: v for k, v in sent.items() if k in declared})
-    return parameters
 
 
 def _text(turn: Turn) -> str:

@@ -25,8 +25,11 @@ _ALLOW_HEADERS = (
 _EXPOSE_HEADERS = (
     "x-request-id, retry-after, retry-after-ms, x-should-retry, etag, openai-processing-ms, "
     "x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, "
-    "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"
+    "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, "
+    "x-poe2openai-dropped-params"
 )
+# Names what the client asked of a bot that it was not sent (the bot does not declare it).
+DROPPED_PARAMETERS = "x-poe2openai-dropped-params"
 ADMIN_PREFIX = "/admin"
 _ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 # A client-supplied request id is echoed only when it cannot inject anything into logs.
@@ -50,6 +53,11 @@ def _allowed_origin(request: Request, allow: tuple[str, ...]) -> str | None:
         return "*"
     origin = request.headers.get("origin")
     return origin if origin in allow else None
+
+
+def dropped_parameters(names: str) -> dict[str, str]:
+    """The answer's headers for the parameters it dropped (none when nothing was)."""
+    return {DROPPED_PARAMETERS: names} if names else {}
 
 
 def finish_headers(request: Request, response: BaseHTTPResponse) -> None:

@@ -31,7 +31,7 @@ from service.errors import invalid
 
 Body = TypeVar("Body", bound=BaseModel)
 
-# `web_search_20250305` -> the bot parameter `web_search`.
+# `web_search_20250305` -> the control or bot parameter `web_search`.
 _SERVER_TOOL = re.compile(r"^(?P<name>[a-z_]+?)_\d{8}$")
 
 
@@ -46,8 +46,16 @@ def server_tools(request: Any) -> list[tuple[int, str]]:
     return found
 
 
-def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) -> Conversation:
-    """`bot_parameters`: what server tools map to (checked by the caller against the bot)."""
+# Anthropic fields the contract leaves to `extra` that no bot parameter stands for: never sent
+# to a bot, never reported as dropped (`output_config.effort` is read as the effort).
+_ANTHROPIC_FIELDS = frozenset(
+    {"context_management", "container", "mcp_servers", "output_config", "output_format"}
+)
+
+
+def to_conversation(request: Any, server_tools: dict[str, Any] | None = None) -> Conversation:
+    """`server_tools`: the bot parameter each server tool maps to (checked by the caller
+    against the bot), `web_search` being the portable web search control."""
     turns: list[Turn] = []
     system = given(request.system)
     if isinstance(system, str) and system:
@@ -62,24 +70,47 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
         if given(tool.type) in (None, "custom")
     ]
     choice, parallel = _tool_choice(given(request.tool_choice))
-    thinking = given(request.thinking)
-    enabled = thinking is not None and thinking.type == "enabled"
-    budget = int(thinking.budget_tokens) if enabled else None
-    extra = dict(request.model_extra or {})
-    extra.update(bot_parameters or {})
+    options = AnswerOptions(
+        stop=list(given(getattr(request, "stop_sequences", MISSING)) or []) or None,
+        temperature=given(getattr(request, "temperature", MISSING)),
+        max_tokens=_whole(given(getattr(request, "max_tokens", MISSING))),
+    )
+    _thinking(request, options)
+    extra = request.model_extra or {}
+    options.parameters = {k: v for k, v in extra.items() if k not in _ANTHROPIC_FIELDS}
+    tools_asked = dict(server_tools or {})
+    if tools_asked.pop("web_search", None) is not None:
+        options.web_search = True
+        options.named["web_search"] = "tools"
+    options.parameters.update(tools_asked)
     return Conversation(
         turns=turns,
         tools=tools,
         tool_choice=choice,
         parallel_tool_calls=parallel,
-        options=AnswerOptions(
-            stop=list(given(getattr(request, "stop_sequences", MISSING)) or []) or None,
-            temperature=given(getattr(request, "temperature", MISSING)),
-            max_tokens=_whole(given(getattr(request, "max_tokens", MISSING))),
-            thinking_budget=budget,
-            parameters=extra,
-        ),
+        options=options,
     )
+
+
+def _thinking(request: Any, options: AnswerOptions) -> None:
+    """`thinking` (and `output_config.effort`) as the portable controls: a budget when
+    enabled; adaptive thinking at the effort asked for, else at Anthropic's default for it,
+    `high`; disabled as no reasoning."""
+    config = (request.model_extra or {}).get("output_config")
+    effort = config.get("effort") if isinstance(config, dict) else None
+    if isinstance(effort, str):
+        options.reasoning_effort = effort
+        options.named["reasoning_effort"] = "output_config"
+    thinking = given(request.thinking)
+    if thinking is None:
+        return
+    options.named |= {"thinking": "thinking", "thinking_budget": "thinking"}
+    options.thinking = thinking.type != "disabled"
+    if thinking.type == "enabled":
+        options.thinking_budget = int(thinking.budget_tokens)
+    elif thinking.type == "adaptive" and options.reasoning_effort is None:
+        options.reasoning_effort = "high"
+        options.named["reasoning_effort"] = "thinking"
 
 
 def _turns(message: Any, param: str) -> list[Turn]:

@@ -15,6 +15,7 @@ from service.access.caller import caller_from_headers
 from service.fronts.openai.chat_encode import ChunkWriter, finish_reason, message, usage_body
 from service.fronts.openai.chat_request import to_conversation
 from service.http.json_body import parse_body
+from service.http.middleware import dropped_parameters
 from service.http.sse import relay
 
 bp = Blueprint("chat")
@@ -35,6 +36,7 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
     )
     completion_id = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())
+    headers = dropped_parameters(answer.dropped_parameters)
     if streaming:
         writer = ChunkWriter(
             request,
@@ -42,6 +44,7 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
             created=created,
             model=chat.model,
             include_usage=include_usage,
+            headers=headers,
         )
         await relay(request, answer.stream(), writer)
         return None
@@ -62,5 +65,6 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
                 }
             ],
             "usage": usage_body(usage),
-        }
+        },
+        headers=headers,
     )
