@@ -139,20 +139,24 @@ def _mapped(
     level = effort.lower() if isinstance(effort, str) else None
     wanted: dict[str, tuple[Any, str]] = {}  # parameter -> (value, the control it came from)
 
-    if name := _declared(EFFORT_NAMES, declared, "string"):
+    # An effort and a budget each go to their own parameter; translated into the other only
+    # where the bot declares just the other.
+    effort_name = _declared(EFFORT_NAMES, declared, "string")
+    budget_name = _declared(BUDGET_NAMES, declared, "number")
+    if effort_name:
         if effort is not None:
-            wanted[name] = (effort, "reasoning_effort")
-        elif budget is not None:
-            wanted[name] = (_budget_level(budget), "thinking_budget")
+            wanted[effort_name] = (effort, "reasoning_effort")
+        elif budget is not None and not budget_name:
+            wanted[effort_name] = (_budget_level(budget), "thinking_budget")
         elif thinking is False:
-            wanted[name] = ("none", "thinking")
-    if name := _declared(BUDGET_NAMES, declared, "number"):
+            wanted[effort_name] = ("none", "thinking")
+    if budget_name:
         if budget is not None:
-            wanted[name] = (budget, "thinking_budget")
-        elif level in LEVEL_BUDGETS:
-            wanted[name] = (LEVEL_BUDGETS[level], "reasoning_effort")
-        elif thinking is False:
-            wanted[name] = (0, "thinking")  # fitted up to the declared minimum
+            wanted[budget_name] = (budget, "thinking_budget")
+        elif level in LEVEL_BUDGETS and not effort_name:
+            wanted[budget_name] = (LEVEL_BUDGETS[level], "reasoning_effort")
+        elif thinking is False and not effort_name:
+            wanted[budget_name] = (0, "thinking")  # fitted up to the declared minimum
     if name := _declared(SWITCH_NAMES, declared, "boolean"):
         if thinking is not None:
             wanted[name] = (thinking, "thinking")

@@ -193,3 +193,10 @@ def test_a_private_bot_gets_explicit_parameters_and_plainly_named_controls():
 )
 def test_values_fit_the_declared_schema(value, schema, expected):
     assert fit(value, schema) == expected
+
+
+def test_an_effort_or_budget_is_translated_only_where_its_own_parameter_is_missing():
+    declared = GROK_EFFORT | CLAUDE_BUDGET
+    assert sent(declared, thinking_budget=2048)[0] == {"thinking_budget": 2048}
+    assert sent(declared, reasoning_effort="high")[0] == {"reasoning_effort": "high"}
+    assert sent(declared, thinking=False)[0] == {"reasoning_effort": "low"}
