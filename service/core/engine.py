@@ -67,7 +67,7 @@ class Engine:
         answer = Answer(self, caller, resolved, plan, usage)
         if plan.dropped_parameters:
             log.info(
-                "parameters %s not sent to %s: the bot does not declare them",
+                "parameters %s not sent to %s: not declared by the bot, or no value fits",
                 answer.dropped_parameters,
                 resolved.bot,
             )

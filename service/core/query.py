@@ -3,7 +3,8 @@
 Files were uploaded before this runs: `attachments` maps (turn index, part index) to the Poe
 attachment for that part. Tools reach the bot natively (Poe's `tools`, `tool_calls`,
 `tool_results`) or, for bots without native tools, described in the system message and called
-in the answer's text (prompt_tools.py).
+in the answer's text (prompt_tools.py). Bot parameters go on the last user message
+(bot_parameters.py).
 """
 
 from __future__ import annotations

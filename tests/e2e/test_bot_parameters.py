@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import anthropic
+import httpx
 import openai
 import pytest
 
@@ -163,3 +164,20 @@ def test_anthropic_budget_becomes_an_effort_level(messages):
         messages, "echo-gpt", False, thinking={"type": "enabled", "budget_tokens": 2048}
     )
     assert (parameters, dropped) == ({"reasoning_effort": "low"}, None)
+
+
+def test_dropped_parameters_are_logged_by_name_never_by_value(chat, running):
+    chat_parameters(chat, "echo-gpt", False, extra_body={"secret_knob": "a-private-value-42"})
+    lines = [line for line in running.log().splitlines() if "secret_knob" in line]
+    assert lines and "echo-gpt" in lines[0]
+    assert "a-private-value-42" not in running.log()
+
+
+def test_browsers_may_read_the_dropped_parameters_header(running):
+    response = httpx.post(
+        running.url + "/v1/chat/completions",
+        json={"model": "echo-gpt", "messages": ASK, "top_k": 1, "web_search_options": None},
+        headers={"authorization": "Bearer k", "origin": "https://chat.example"},
+    )
+    assert response.headers[DROPPED] == "top_k"
+    assert DROPPED in response.headers["access-control-expose-headers"]

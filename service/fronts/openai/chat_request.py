@@ -92,10 +92,10 @@ def _options(request: CreateChatCompletionRequest, stop: Any) -> AnswerOptions:
         if options.reasoning_effort is None and isinstance(effort, str):
             options.reasoning_effort = effort
             options.named["reasoning_effort"] = "reasoning"
-    if "web_search_options" in extra:  # OpenAI's own switch: present means search
-        del extra["web_search_options"]
-        options.web_search = True
-        options.named["web_search"] = "web_search_options"
+    if "web_search_options" in extra:  # OpenAI's own switch: an object means search
+        if extra.pop("web_search_options") is not None:
+            options.web_search = True
+            options.named["web_search"] = "web_search_options"
     if isinstance(extra.get("web_search"), bool):
         options.web_search = extra.pop("web_search")
         options.named.pop("web_search", None)
