@@ -181,3 +181,10 @@ def test_browsers_may_read_the_dropped_parameters_header(running):
     )
     assert response.headers[DROPPED] == "top_k"
     assert DROPPED in response.headers["access-control-expose-headers"]
+
+
+def test_an_explicit_web_search_switch_reaches_the_bots_own_name(messages):
+    parameters, dropped = anthropic_parameters(
+        messages, "echo-gemini", False, extra_body={"web_search": True}
+    )
+    assert (parameters, dropped) == ({"enable_web_search": True}, None)

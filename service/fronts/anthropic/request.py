@@ -78,6 +78,8 @@ def to_conversation(request: Any, server_tools: dict[str, Any] | None = None) ->
     _thinking(request, options)
     extra = request.model_extra or {}
     options.parameters = {k: v for k, v in extra.items() if k not in _ANTHROPIC_FIELDS}
+    if isinstance(options.parameters.get("web_search"), bool):  # the portable switch
+        options.web_search = options.parameters.pop("web_search")
     tools_asked = dict(server_tools or {})
     if tools_asked.pop("web_search", None) is not None:
         options.web_search = True
