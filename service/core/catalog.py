@@ -87,10 +87,6 @@ class ResolvedModel:
         return "native" if "tools" in (self.entry.get("supported_features") or []) else "prompt"
 
     @property
-    def declared_parameters(self) -> set[str]:
-        return set(self.declared_schemas)
-
-    @property
     def declared_schemas(self) -> dict[str, dict[str, Any]]:
         """Each parameter Poe's list declares for the bot -> its JSON schema (may be empty)."""
         declared = (self.entry or {}).get("parameters") or []

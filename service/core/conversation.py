@@ -77,12 +77,19 @@ class AnswerOptions:
     stop: list[str] | None = None
     temperature: float | None = None
     max_tokens: int | None = None  # Poe takes no limit; kept for the answer's finish reason
-    reasoning_effort: str | None = None
-    thinking_budget: int | None = None
     logit_bias: dict[str, Any] | None = None
+    # Portable controls, mapped onto whatever parameters the bot declares (bot_parameters.py).
+    reasoning_effort: str | None = None  # a level word: none, minimal, low ... xhigh, max
+    thinking_budget: int | None = None  # tokens
+    thinking: bool | None = None  # thinking asked on (True) or off (False)
+    web_search: bool | None = None
+    verbosity: str | None = None  # low, medium, high
+    # control -> the field the client named it by, for the dropped-parameters header (a
+    # control not listed was named by its own name, e.g. chat's `reasoning_effort`).
+    named: dict[str, str] = field(default_factory=dict)
     output_format: OutputFormat | None = None  # the answer is asked for as JSON
-    # Further bot parameters the client sent (extra fields); only those Poe's model list
-    # declares for the bot reach it.
+    # Bot parameters the client named itself (extra fields): they reach a bot Poe's list
+    # knows only where declared and fitting the declared schema.
     parameters: dict[str, Any] = field(default_factory=dict)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -36,6 +37,9 @@ from service.poe.errors import PoeError, PoeFailure
 from service.storage.models_config import ModelsStore
 
 log = logging.getLogger("poe2openai.engine")
+# Parameter names are the client's: only plain ones go into a header or a log line.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,64}")
+_MAX_NAMED = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +73,14 @@ class Engine:
                 raise from_poe(err) from None
             attachments = {(i, j): a for (i, j, _), a in zip(files, got, strict=True)}
         plan = build_query(conversation, resolved, attachments)
-        return Answer(self, caller, resolved, plan, usage)
+        answer = Answer(self, caller, resolved, plan, usage)
+        if plan.dropped_parameters:
+            log.info(
+                "parameters %s not sent to %s: not declared by the bot, or no value fits",
+                answer.dropped_parameters,
+                resolved.bot,
+            )
+        return answer
 
     async def nearest(self, model: str) -> list[str]:
         """Listed models with names close to `model`."""
@@ -125,6 +136,16 @@ class Answer:
         self._reask = plan.output_format is not None and model.reask_invalid_output
         self._spent = Usage(0, 0)  # a first answer that was asked again
         self._prompt_texts = plan.prompt_texts
+
+    @property
+    def dropped_parameters(self) -> str:
+        """The names of what the client asked of the bot and it was not sent, comma-separated
+        (names that are not plain words are counted, not shown)."""
+        names = self._plan.dropped_parameters
+        plain = [n for n in names if _PLAIN_NAME.fullmatch(n)][:_MAX_NAMED]
+        if len(plain) < len(names):
+            plain.append(f"({len(names) - len(plain)} more)")
+        return ", ".join(plain)
 
     async def input_tokens(self) -> int:
         if self._input_tokens is None:

@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from service.core.catalog import ResolvedModel
+from service.core.parameter_schema import enum_word, string_options
 from service.errors import invalid
 
 _RATIO_NAMES = ("aspect_ratio", "aspect", "ratio", "size", "image_size", "resolution")
@@ -41,11 +42,12 @@ def image_parameters(
                     chosen[name] = value
                 break
     if quality and "quality" in declared:
-        value = _word(quality, declared["quality"], _QUALITY_SYNONYMS.get(quality.lower(), ()))
+        synonyms = _QUALITY_SYNONYMS.get(quality.lower(), ())
+        value = enum_word(quality, declared["quality"], synonyms)
         if value is not None:
             chosen["quality"] = value
     if style and "style" in declared:
-        value = _word(style, declared["style"], ())
+        value = enum_word(style, declared["style"])
         if value is not None:
             chosen["style"] = value
     if n > 1:
@@ -62,7 +64,7 @@ def image_parameters(
 
 def _size_value(size: str, schema: dict[str, Any], name: str) -> str | None:
     width, height = (int(x) for x in size.lower().split("x"))
-    options = [v for v in schema.get("enum") or () if isinstance(v, str)]
+    options = string_options(schema)
     if not options:  # free text: say it the way the parameter's name suggests
         if "size" in name or name == "resolution":
             return f"{width}x{height}"
@@ -81,15 +83,3 @@ def _ratio(option: str) -> float | None:
         return None
     width, height = float(match.group(1)), float(match.group(2))
     return width / height if width > 0 and height > 0 else None
-
-
-def _word(value: str, schema: dict[str, Any], synonyms: tuple[str, ...]) -> str | None:
-    """`value` itself or a synonym, as the enum spells it; free text takes it as it is."""
-    options = [v for v in schema.get("enum") or () if isinstance(v, str)]
-    if not options:
-        return value
-    by_lower = {option.lower(): option for option in options}
-    for candidate in (value.lower(), *synonyms):
-        if candidate in by_lower:
-            return by_lower[candidate]
-    return None

@@ -4,7 +4,7 @@ Files were uploaded before this runs: `attachments` maps (turn index, part index
 attachment for that part. Tools reach the bot natively (Poe's `tools`, `tool_calls`,
 `tool_results`) or, for bots without native tools, described in the system message and called
 in the answer's text (prompt_tools.py). An answer asked for as JSON is asked for in the system
-message too (structured.py).
+message too (structured.py). Bot parameters go on the last user message (bot_parameters.py).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from service.core.bot_parameters import bot_parameters
 from service.core.conversation import Conversation, FilePart, TextPart, ToolCall, Turn
 from service.core.prompt_tools import (
     EARLIER_ROUNDS_NOTE,
@@ -41,6 +42,8 @@ class QueryPlan:
     # parallel_tool_calls: false, which no bot can be told for sure: calls after the first are
     # dropped from the answer.
     single_call: bool = False
+    # What the client asked of the bot and it was not sent (names, for a header and the log).
+    dropped_parameters: tuple[str, ...] = ()
     output_format: OutputFormat | None = None  # the answer is cleaned and checked as JSON
 
 
@@ -128,11 +131,11 @@ def build_query(
     if output_format is not None:
         _add_to_system(messages, output_format.instruction())
 
-    parameters = bot_parameters(conversation, model)
-    if parameters:
+    parameters = bot_parameters(conversation.options, model)
+    if parameters.values:
         for message in reversed(messages):
             if message["role"] == "user":
-                message["parameters"] = parameters
+                message["parameters"] = parameters.values
                 break
 
     query: dict[str, Any] = {
@@ -156,9 +159,8 @@ def build_query(
             query["tool_calls"] = top_calls
             query["tool_results"] = top_results
     single_call = mode != "off" and not parallel
-    return QueryPlan(
-        query, prompt_tools, [m["content"] for m in messages], single_call, output_format
-    )
+    texts = [m["content"] for m in messages]
+    return QueryPlan(query, prompt_tools, texts, single_call, parameters.dropped, output_format)
 
 
 def _add_to_system(messages: list[dict[str, Any]], instruction: str) -> None:
@@ -178,23 +180,6 @@ def _add_to_system(messages: list[dict[str, Any]], instruction: str) -> None:
             "parameters": {},
         },
     )
-
-
-def bot_parameters(conversation: Conversation, model: ResolvedModel) -> dict[str, Any]:
-    """Poe `parameters`: the per-model defaults from models.yaml, with what the client sent on
-    top, but only parameters Poe's model list declares for the bot (others are ignored)."""
-    parameters = dict(model.parameters)
-    declared = model.declared_parameters
-    if not declared:
-        return parameters
-    options = conversation.options
-    sent = dict(options.parameters)
-    if options.reasoning_effort is not None:
-        sent["reasoning_effort"] = options.reasoning_effort
-    if options.thinking_budget is not None:
-        sent.setdefault("thinking_budget", options.thinking_budget)
-    parameters.update({k: v for k, v in sent.items() if k in declared})
-    return parameters
 
 
 def _text(turn: Turn) -> str:

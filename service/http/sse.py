@@ -26,10 +26,11 @@ _HEADERS = {"cache-control": "no-cache", "x-accel-buffering": "no"}
 
 
 class EventStream:
-    __slots__ = ("_opening", "_request", "_response", "last_write", "ping")
+    __slots__ = ("_headers", "_opening", "_request", "_response", "last_write", "ping")
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, headers: dict[str, str] | None = None) -> None:
         self._request = request
+        self._headers = {**_HEADERS, **headers} if headers else _HEADERS
         self._response: HTTPResponse | None = None
         self._opening: asyncio.Future[HTTPResponse] | None = None
         self.last_write = asyncio.get_running_loop().time()
@@ -54,7 +55,7 @@ class EventStream:
             self._opening = asyncio.get_running_loop().create_future()
             try:
                 response = await self._request.respond(
-                    content_type="text/event-stream", headers=_HEADERS
+                    content_type="text/event-stream", headers=self._headers
                 )
             except BaseException as exc:
                 self._opening.set_exception(exc)

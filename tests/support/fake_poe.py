@@ -300,6 +300,61 @@ IMAGE_BOT = {
         {"name": "num_images", "schema": {"type": "integer", "minimum": 1, "maximum": 4}},
     ],
 }
+
+
+def _echo_entry(bot_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": bot_id,
+        "object": "model",
+        "created": 1723456789000,
+        "owned_by": "poe2openai tests",
+        "metadata": {"display_name": bot_id},
+        "parameters": parameters,
+    }
+
+
+# Echo bots (a message ending in `query:` gets the query back) declaring parameters the way
+# Poe's list does for real bots: GPT-5.4's effort enum and verbosity, a Claude's thinking
+# budget (a `number` with a range), Gemini's thinking_level and Qwen's enable_web_search.
+PARAMETER_BOTS = [
+    _echo_entry(
+        "echo-gpt",
+        [
+            {"name": "web_search", "schema": {"type": "boolean"}, "default_value": False},
+            {
+                "name": "reasoning_effort",
+                "schema": {"enum": ["none", "low", "medium", "high", "xhigh"]},
+                "default_value": "none",
+            },
+            {"name": "verbosity", "schema": {"enum": ["low", "medium", "high"]}},
+        ],
+    ),
+    _echo_entry(
+        "echo-claude",
+        [
+            {
+                "name": "thinking_budget",
+                "schema": {"type": "number", "minimum": 0, "maximum": 31999},
+                "default_value": 0,
+            },
+            {"name": "web_search", "schema": {"type": "boolean"}, "default_value": False},
+        ],
+    ),
+    _echo_entry(
+        "echo-gemini",
+        [
+            {
+                "name": "thinking_level",
+                "schema": {"enum": ["low", "high"]},
+                "default_value": "low",
+            },
+            {"name": "enable_web_search", "schema": {"type": "boolean"}, "default_value": True},
+        ],
+    ),
+]
+# Served like the echo bots above, but in no model list: a private bot.
+PRIVATE_ECHO = "private-echo"
+
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
@@ -383,6 +438,8 @@ class FakePoe:
             PromptToolBot(path="/bot/prompttoolbot"),
             ImageBot(self.url, path="/bot/imagebot"),
             TwoCallsBot(path="/bot/twotoolbot"),
+            *(EchoBot(path=f"/bot/{entry['id']}") for entry in PARAMETER_BOTS),
+            EchoBot(path=f"/bot/{PRIVATE_ECHO}"),
         ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 

@@ -182,3 +182,44 @@ def test_tool_results_that_report_errors_reach_the_bot_as_they_are():
     assert native["tool_results"][0]["content"] == "Error: city not found"
     prompted = query(messages=messages, tools=[TOOL], settings={"tools": "prompt"})
     assert "Error: city not found" in prompted["query"][-1]["content"]
+
+
+def test_openai_fields_are_neither_sent_nor_reported_as_dropped():
+    entry = {"parameters": [{"name": "web_search", "schema": {"type": "boolean"}}]}
+    made = plan(
+        entry=entry,
+        messages=[{"role": "user", "content": "x"}],
+        user="u",
+        store=True,
+        metadata={"a": "b"},
+        seed=1,
+        n=1,
+        service_tier="auto",
+        prompt_cache_key="k",
+        safety_identifier="s",
+        stream_options={"include_usage": True},
+        web_search_options={},
+    )
+    assert made.query["query"][-1]["parameters"] == {"web_search": True}
+    assert made.dropped_parameters == ()
+
+
+def test_chat_controls_are_reported_by_the_fields_the_client_used():
+    made = plan(
+        entry={"parameters": []},
+        messages=[{"role": "user", "content": "x"}],
+        reasoning_effort="high",
+        thinking={"type": "enabled", "budget_tokens": 2048},
+        web_search_options={"search_context_size": "low"},
+        verbosity="low",
+        reasoning={"effort": "low"},  # chat's own reasoning_effort comes first
+        extra_field=1,
+    )
+    assert made.query["query"][-1]["parameters"] == {}
+    assert made.dropped_parameters == (
+        "reasoning_effort",
+        "thinking",
+        "web_search_options",
+        "verbosity",
+        "extra_field",
+    )

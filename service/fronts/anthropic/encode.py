@@ -132,7 +132,15 @@ class BlockWriter:
 
     __slots__ = ("_block", "_calls", "_index", "_start", "stream")
 
-    def __init__(self, request: Request, *, message_id: str, model: str, input_tokens: int):
+    def __init__(
+        self,
+        request: Request,
+        *,
+        message_id: str,
+        model: str,
+        input_tokens: int,
+        headers: dict[str, str] | None = None,
+    ):
         self._start: bytes | None = _MESSAGE_START % (
             json.dumps(message_id).encode(),
             json.dumps(model, ensure_ascii=False).encode(),
@@ -141,7 +149,7 @@ class BlockWriter:
         self._index = -1
         self._block: str | None = None  # the type of the open block
         self._calls: list[list[str]] = []  # [id, name, arguments] of each tool call
-        self.stream = EventStream(request)
+        self.stream = EventStream(request, headers)
         self.stream.ping = self.ping
 
     async def events(self, events: list[AnswerEvent]) -> None:

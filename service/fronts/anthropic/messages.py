@@ -9,10 +9,11 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from generated.anthropic import CountTokensRequest, CreateMessageRequest
+from service.core.bot_parameters import declared_web_search
 from service.core.conversation import Conversation
 from service.core.engine import Engine
 from service.errors import invalid
-from service.fronts.answer_headers import whole_answer_headers
+from service.fronts.answer_headers import answer_headers, whole_answer_headers
 from service.fronts.anthropic.encode import BlockWriter, message_body
 from service.fronts.anthropic.request import server_tools, to_conversation
 from service.http.json_body import parse_body
@@ -32,12 +33,14 @@ async def create_message(request: Request) -> HTTPResponse | None:
     answer = await engine.answer(caller, body.model, conversation, usage=True)
     message_id = "msg_" + uuid.uuid4().hex
     headers = {"request-id": request_id(request)}
+    headers |= answer_headers(answer)
     if body.stream is True:
         writer = BlockWriter(
             request,
             message_id=message_id,
             model=body.model,
             input_tokens=await answer.input_tokens(),
+            headers=headers,
         )
         await relay(request, answer.stream(), writer)
         return None
@@ -61,12 +64,17 @@ async def _conversation(
     engine: Engine, body: CreateMessageRequest | CountTokensRequest
 ) -> Conversation:
     """Server tools (web search...) reach the bot as the parameter it declares for them on Poe;
-    one the bot does not declare is refused, not silently dropped."""
+    one the bot does not declare is refused, not dropped: the answer would rest on a tool
+    that never ran."""
     mapped = {}
     wanted = server_tools(body)
     if wanted:
-        declared = (await engine.resolve(body.model)).declared_parameters
+        model = await engine.resolve(body.model)
+        declared = model.declared_schemas
         for index, parameter in wanted:
+            if parameter == "web_search" and declared_web_search(model):
+                mapped[parameter] = True
+                continue
             if parameter not in declared:
                 raise invalid(
                     f"The server tool `{body.tools[index].type}` is not available for "

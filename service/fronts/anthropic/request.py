@@ -32,7 +32,7 @@ from service.errors import invalid
 
 Body = TypeVar("Body", bound=BaseModel)
 
-# `web_search_20250305` -> the bot parameter `web_search`.
+# `web_search_20250305` -> the control or bot parameter `web_search`.
 _SERVER_TOOL = re.compile(r"^(?P<name>[a-z_]+?)_\d{8}$")
 
 
@@ -47,8 +47,14 @@ def server_tools(request: Any) -> list[tuple[int, str]]:
     return found
 
 
-def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) -> Conversation:
-    """`bot_parameters`: what server tools map to (checked by the caller against the bot)."""
+# Anthropic fields the contract leaves to `extra` that no bot parameter stands for: never sent
+# to a bot, never reported as dropped (`output_config.effort` is read as the effort).
+_ANTHROPIC_FIELDS = frozenset({"context_management", "container", "mcp_servers"})
+
+
+def to_conversation(request: Any, server_tools: dict[str, Any] | None = None) -> Conversation:
+    """`server_tools`: the bot parameter each server tool maps to (checked by the caller
+    against the bot), `web_search` being the portable web search control."""
     turns: list[Turn] = []
     system = given(request.system)
     if isinstance(system, str) and system:
@@ -63,34 +69,61 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
         if given(tool.type) in (None, "custom")
     ]
     choice, parallel = _tool_choice(given(request.tool_choice))
-    thinking = given(request.thinking)
-    enabled = thinking is not None and thinking.type == "enabled"
-    budget = int(thinking.budget_tokens) if enabled else None
-    extra = dict(request.model_extra or {})
-    extra.update(bot_parameters or {})
-    config = given(request.output_config)
-    output_format, param = given(request.output_format), "output_format.schema"
-    if config is not None and given(config.format) is not None:
-        output_format, param = config.format, "output_config.format.schema"
+    options = AnswerOptions(
+        stop=list(given(getattr(request, "stop_sequences", MISSING)) or []) or None,
+        temperature=given(getattr(request, "temperature", MISSING)),
+        max_tokens=_whole(given(getattr(request, "max_tokens", MISSING))),
+    )
+    _thinking(request, options)
+    extra = request.model_extra or {}
+    options.parameters = {k: v for k, v in extra.items() if k not in _ANTHROPIC_FIELDS}
+    if isinstance(options.parameters.get("web_search"), bool):  # the portable switch
+        options.web_search = options.parameters.pop("web_search")
+    tools_asked = dict(server_tools or {})
+    if tools_asked.pop("web_search", None) is not None:
+        options.web_search = True
+        options.named["web_search"] = "tools"
+    options.parameters.update(tools_asked)
+    options.output_format = _output_format(request)
     return Conversation(
         turns=turns,
         tools=tools,
         tool_choice=choice,
         parallel_tool_calls=parallel,
-        options=AnswerOptions(
-            stop=list(given(getattr(request, "stop_sequences", MISSING)) or []) or None,
-            temperature=given(getattr(request, "temperature", MISSING)),
-            max_tokens=_whole(given(getattr(request, "max_tokens", MISSING))),
-            thinking_budget=budget,
-            reasoning_effort=given(config.effort) if config is not None else None,
-            output_format=(
-                OutputFormat.json_schema(output_format.schema_, param=param)
-                if output_format is not None
-                else None
-            ),
-            parameters=extra,
-        ),
+        options=options,
     )
+
+
+def _output_format(request: Any) -> OutputFormat | None:
+    """`output_config.format`, or the beta's `output_format`."""
+    config = given(getattr(request, "output_config", MISSING))
+    if config is not None and given(config.format) is not None:
+        return OutputFormat.json_schema(config.format.schema_, param="output_config.format.schema")
+    beta = given(getattr(request, "output_format", MISSING))
+    if beta is not None:
+        return OutputFormat.json_schema(beta.schema_, param="output_format.schema")
+    return None
+
+
+def _thinking(request: Any, options: AnswerOptions) -> None:
+    """`thinking` (and `output_config.effort`) as the portable controls: a budget when
+    enabled; adaptive thinking at the effort asked for, else at Anthropic's default for it,
+    `high`; disabled as no reasoning."""
+    config = given(getattr(request, "output_config", MISSING))
+    effort = given(config.effort) if config is not None else None
+    if isinstance(effort, str):
+        options.reasoning_effort = effort
+        options.named["reasoning_effort"] = "output_config"
+    thinking = given(request.thinking)
+    if thinking is None:
+        return
+    options.named |= {"thinking": "thinking", "thinking_budget": "thinking"}
+    options.thinking = thinking.type != "disabled"
+    if thinking.type == "enabled":
+        options.thinking_budget = int(thinking.budget_tokens)
+    elif thinking.type == "adaptive" and options.reasoning_effort is None:
+        options.reasoning_effort = "high"
+        options.named["reasoning_effort"] = "thinking"
 
 
 def _turns(message: Any, param: str) -> list[Turn]:

@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from generated.openai import CreateChatCompletionRequest
-from service.fronts.answer_headers import whole_answer_headers
+from service.fronts.answer_headers import answer_headers, whole_answer_headers
 from service.fronts.openai.chat_encode import ChunkWriter, finish_reason, message, usage_body
 from service.fronts.openai.chat_request import to_conversation
 from service.http.json_body import parse_body
@@ -35,6 +35,7 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
     )
     completion_id = "chatcmpl-" + uuid.uuid4().hex
     created = int(time.time())
+    headers = answer_headers(answer)
     if streaming:
         writer = ChunkWriter(
             request,
@@ -42,6 +43,7 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
             created=created,
             model=chat.model,
             include_usage=include_usage,
+            headers=headers,
         )
         await relay(request, answer.stream(), writer)
         return None
@@ -63,5 +65,5 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
             ],
             "usage": usage_body(usage),
         },
-        headers=whole_answer_headers(conversation, whole),
+        headers={**headers, **whole_answer_headers(conversation, whole)},
     )

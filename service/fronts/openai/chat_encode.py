@@ -93,7 +93,14 @@ class ChunkWriter:
     __slots__ = ("_close_usage", "_open_finish", "_prefix", "_sent_role", "stream")
 
     def __init__(
-        self, request: Request, *, completion_id: str, created: int, model: str, include_usage: bool
+        self,
+        request: Request,
+        *,
+        completion_id: str,
+        created: int,
+        model: str,
+        include_usage: bool,
+        headers: dict[str, str] | None = None,
     ) -> None:
         head = json.dumps(
             {
@@ -108,7 +115,7 @@ class ChunkWriter:
         self._close_usage = ',"usage":null}\n\n' if include_usage else "}\n\n"
         self._open_finish = ',"logprobs":null,"finish_reason":'
         self._sent_role = False
-        self.stream = EventStream(request)
+        self.stream = EventStream(request, headers)
 
     def _frame(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         if not self._sent_role:

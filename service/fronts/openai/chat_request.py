@@ -27,6 +27,22 @@ from service.core.files import AUDIO_FORMATS, clean_filename
 from service.core.structured import OutputFormat
 from service.errors import invalid
 
+# OpenAI chat fields the contract leaves to `extra` that no bot parameter stands for: never
+# sent to a bot, never reported as dropped.
+_OPENAI_FIELDS = frozenset(
+    {
+        "store",
+        "service_tier",
+        "prompt_cache_key",
+        "prompt_cache_retention",
+        "safety_identifier",
+        "modalities",
+        "audio",
+        "prediction",
+        "functions",
+        "function_call",
+    }
+)
 # Poe has no `developer`.
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
 
@@ -39,9 +55,6 @@ def to_conversation(request: CreateChatCompletionRequest) -> Conversation:
     choice = given(request.tool_choice)
     if choice is not None and not isinstance(choice, str):
         choice = NamedTool(choice.function.name)
-    extra: dict[str, Any] = dict(request.model_extra or {})
-    thinking = extra.get("thinking")
-    budget = thinking.get("budget_tokens") if isinstance(thinking, dict) else None
     stop = given(request.stop)
     return Conversation(
         turns=turns,
@@ -51,16 +64,47 @@ def to_conversation(request: CreateChatCompletionRequest) -> Conversation:
         ],
         tool_choice=choice,
         parallel_tool_calls=given(request.parallel_tool_calls) is not False,
-        options=AnswerOptions(
-            stop=([stop] if isinstance(stop, str) else list(stop)) if stop else None,
-            temperature=given(request.temperature),
-            reasoning_effort=given(request.reasoning_effort),
-            thinking_budget=budget if isinstance(budget, int) else None,
-            logit_bias=given(request.logit_bias),
-            output_format=_output_format(given(request.response_format)),
-            parameters=extra,
-        ),
+        options=_options(request, stop),
     )
+
+
+def _options(request: CreateChatCompletionRequest, stop: Any) -> AnswerOptions:
+    """Unknown fields are the client's bot parameters (extra_body), but for OpenAI's own
+    fields this contract does not list and the portable controls among them."""
+    extra = {k: v for k, v in (request.model_extra or {}).items() if k not in _OPENAI_FIELDS}
+    options = AnswerOptions(
+        stop=([stop] if isinstance(stop, str) else list(stop)) if stop else None,
+        temperature=given(request.temperature),
+        logit_bias=given(request.logit_bias),
+        reasoning_effort=given(request.reasoning_effort),
+        output_format=_output_format(given(request.response_format)),
+    )
+    thinking = extra.get("thinking")
+    if isinstance(thinking, dict):  # Anthropic's shape, which some clients send to any model
+        del extra["thinking"]
+        options.thinking = thinking.get("type") != "disabled"
+        budget = thinking.get("budget_tokens")
+        if options.thinking and isinstance(budget, int) and not isinstance(budget, bool):
+            options.thinking_budget = budget
+        options.named |= {"thinking": "thinking", "thinking_budget": "thinking"}
+    reasoning = extra.get("reasoning")
+    if isinstance(reasoning, dict):  # the Responses API's (and OpenRouter's) shape
+        del extra["reasoning"]
+        effort = reasoning.get("effort")
+        if options.reasoning_effort is None and isinstance(effort, str):
+            options.reasoning_effort = effort
+            options.named["reasoning_effort"] = "reasoning"
+    if "web_search_options" in extra:  # OpenAI's own switch: an object means search
+        if extra.pop("web_search_options") is not None:
+            options.web_search = True
+            options.named["web_search"] = "web_search_options"
+    if isinstance(extra.get("web_search"), bool):
+        options.web_search = extra.pop("web_search")
+        options.named.pop("web_search", None)
+    if isinstance(extra.get("verbosity"), str):
+        options.verbosity = extra.pop("verbosity")
+    options.parameters = extra
+    return options
 
 
 def _output_format(response_format: Any) -> OutputFormat | None:
