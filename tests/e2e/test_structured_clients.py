@@ -7,52 +7,26 @@ Every client is pointed at the service explicitly and has its telemetry and trac
 
 from __future__ import annotations
 
-import enum
 import json
-import os
 import subprocess
 
+import agents
 import httpx
 import openai
 import pytest
-from pydantic import BaseModel
+from langchain_openai import ChatOpenAI
+from pydantic_ai import Agent, NativeOutput
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
 
 from tests.support.fake_poe import PROSE
+from tests.support.instructor_env import instructor_python
 from tests.support.node import NODE_DIR, node_binary
+from tests.support.people import EXPECTED, Person
 from tests.support.schema_instance import instance
+from tests.support.service import ROOT
 
-os.environ["LANGSMITH_TRACING"] = os.environ["LANGCHAIN_TRACING_V2"] = "false"
 ASK = "Who is Ada? Answer with her details."
-
-
-class Colour(enum.StrEnum):
-    RED = "red"
-    BLUE = "blue"
-
-
-class Address(BaseModel):
-    city: str
-    country: str
-
-
-class Person(BaseModel):
-    name: str
-    age: int
-    colour: Colour
-    address: Address
-    tags: list[str]
-    nickname: str | None = None
-
-
-# What StructuredBot builds from any of the clients' schemas for Person.
-EXPECTED = Person(
-    name="name",
-    age=42,
-    colour=Colour.RED,
-    address=Address(city="city", country="country"),
-    tags=["tags"],
-    nickname="nickname",
-)
 
 
 @pytest.fixture
@@ -81,8 +55,9 @@ def test_openai_stream(client):
 
 
 @pytest.fixture
-def langchain_model(base_url):
-    from langchain_openai import ChatOpenAI
+def langchain_model(base_url, monkeypatch):
+    monkeypatch.setenv("LANGSMITH_TRACING", "false")
+    monkeypatch.setenv("LANGCHAIN_TRACING_V2", "false")
 
     chat = ChatOpenAI(base_url=base_url, api_key="k", model="structbot", max_retries=0)
     return chat.with_structured_output(Person)
@@ -99,10 +74,6 @@ def test_langchain_stream(langchain_model):
 
 @pytest.fixture
 def pydantic_ai_agent(base_url):
-    from pydantic_ai import Agent, NativeOutput
-    from pydantic_ai.models.openai import OpenAIChatModel
-    from pydantic_ai.providers.openai import OpenAIProvider
-
     provider = OpenAIProvider(base_url=base_url, api_key="k")
     return Agent(OpenAIChatModel("structbot", provider=provider), output_type=NativeOutput(Person))
 
@@ -117,40 +88,47 @@ def test_pydantic_ai_stream(pydantic_ai_agent):
 
 
 def test_openai_agents(base_url):
-    from agents import Agent, OpenAIChatCompletionsModel, Runner, set_tracing_disabled
-
-    set_tracing_disabled(True)
-    model = OpenAIChatCompletionsModel(
+    agents.set_tracing_disabled(True)
+    model = agents.OpenAIChatCompletionsModel(
         model="structbot", openai_client=openai.AsyncOpenAI(base_url=base_url, api_key="k")
     )
-    agent = Agent(name="people", instructions="Describe people.", model=model, output_type=Person)
-    assert Runner.run_sync(agent, ASK).final_output == EXPECTED
+    agent = agents.Agent(
+        name="people", instructions="Describe people.", model=model, output_type=Person
+    )
+    assert agents.Runner.run_sync(agent, ASK).final_output == EXPECTED
+
+
+def run_client(*command: str, **options) -> dict:
+    """A client in another runtime, which prints one JSON line: the object it got."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, **options)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "error" not in result, result
+    return result["object"]
+
+
+def test_instructor(base_url):
+    module = "tests.support.instructor_client"
+    got = run_client(instructor_python(), "-m", module, base_url, ASK, cwd=ROOT)
+    assert Person.model_validate(got) == EXPECTED
 
 
 @pytest.mark.parametrize("mode", ["generate", "stream"])
 def test_vercel_ai_sdk(base_url, mode):
-    script = NODE_DIR / "structured.mjs"
-    done = subprocess.run(
-        [node_binary(), str(script), base_url, "structbot", mode, ASK],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert "error" not in result, result
-    assert Person.model_validate(result["object"]) == EXPECTED
+    script = str(NODE_DIR / "structured.mjs")
+    got = run_client(node_binary(), script, base_url, "structbot", mode, ASK)
+    assert Person.model_validate(got) == EXPECTED
 
 
 SCHEMA = Person.model_json_schema()
 FORMAT = {"type": "json_schema", "json_schema": {"name": "person", "schema": SCHEMA}}
 
 
-def ask(service, text: str, stream: bool) -> httpx.Response:
+def ask(service, text: str, stream: bool, response_format: dict = FORMAT) -> httpx.Response:
     body = {
         "model": "structbot",
         "messages": [{"role": "user", "content": text}],
-        "response_format": FORMAT,
+        "response_format": response_format,
         "stream": stream,
     }
     return httpx.post(
@@ -161,7 +139,9 @@ def ask(service, text: str, stream: bool) -> httpx.Response:
     )
 
 
-def streamed_content(response: httpx.Response) -> str:
+def content(response: httpx.Response) -> str:
+    if not response.headers["content-type"].startswith("text/event-stream"):
+        return response.json()["choices"][0]["message"]["content"]
     frames = [f[6:] for f in response.text.split("\n\n") if f.startswith("data: {")]
     return "".join(json.loads(f)["choices"][0]["delta"].get("content") or "" for f in frames)
 
@@ -169,10 +149,15 @@ def streamed_content(response: httpx.Response) -> str:
 def test_raw_content_is_exactly_the_json(service):
     whole = ask(service, ASK, stream=False)
     assert whole.headers["x-poe2openai-output-valid"] == "true"
-    streamed = streamed_content(ask(service, ASK, stream=True))
-    for content in (whole.json()["choices"][0]["message"]["content"], streamed):
-        assert content[0] == "{" and content[-1] == "}", content
-        assert json.loads(content) == instance(SCHEMA)
+    for text in (content(whole), content(ask(service, ASK, stream=True))):
+        assert text[0] == "{" and text[-1] == "}", text
+        assert json.loads(text) == instance(SCHEMA)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_raw_json_object_is_exactly_the_json(service, stream):
+    answer = ask(service, "Hi there", stream, response_format={"type": "json_object"})
+    assert json.loads(content(answer)) == {"answer": "Hi there"}
 
 
 def test_raw_answer_that_does_not_match_is_marked_invalid(service):
@@ -180,6 +165,6 @@ def test_raw_answer_that_does_not_match_is_marked_invalid(service):
     assert response.headers["x-poe2openai-output-valid"] == "false"
 
 
-def test_raw_prose_answer_reaches_the_client_as_it_is(service):
-    response = ask(service, "in prose please", stream=False)
-    assert response.json()["choices"][0]["message"]["content"] == PROSE
+@pytest.mark.parametrize("stream", [False, True])
+def test_raw_prose_answer_reaches_the_client_as_it_is(service, stream):
+    assert content(ask(service, "in prose please", stream)) == PROSE
