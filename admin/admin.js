@@ -62,7 +62,7 @@
     ["prompt", "prompt: tools described in the prompt"],
     ["off", "off: tools refused"],
   ];
-  var OPTION_FIELDS = ["replace_response", "reasoning", "tools", "parameters"];
+  var OPTION_FIELDS = ["replace_response", "reask_invalid_output", "reasoning", "tools", "parameters"];
 
   // ---------------------------------------------------------------------------------------
   // State
@@ -797,21 +797,10 @@
   function buildOptionsRow(row, settings, param) {
     var id = row.id;
 
-    var replace = h("input", { type: "checkbox", "data-testid": "replace-response", "data-param": param("replace_response") });
-    replace.checked = settings.replace_response === true;
-    row.fields.replace_response = {};
-    replace.addEventListener("change", function () {
-      clearFieldServerError(row, "replace_response");
-      setSetting(id, "replace_response", replace.checked ? true : undefined);
-      changed();
-    });
-    var replaceField = fieldWrap(
-      row.fields.replace_response,
-      null,
-      h("label", { class: "check" }, replace, h("span", { text: "Replace response" })),
-      h("span", { class: "hint", text: "Hold a streamed answer back and send it once, exactly as the bot ends it." })
-    );
-    row.fields.replace_response.input = replace;
+    var replaceField = switchField(row, settings, param, "replace_response", "replace-response", "Replace response",
+      "Hold a streamed answer back and send it once, exactly as the bot ends it.");
+    var reaskField = switchField(row, settings, param, "reask_invalid_output", "reask-invalid-output", "Re-ask invalid JSON",
+      "An answer asked for as JSON that does not match its schema is asked for once more (a second query: it costs points).");
 
     var reasoning = selectFor(REASONING_CHOICES, settings.reasoning, {
       "data-testid": "reasoning-select",
@@ -889,7 +878,7 @@
     var panel = h(
       "div",
       { class: "options-panel" },
-      h("div", { class: "options-grid" }, replaceField, reasoningField, toolsField, parametersField),
+      h("div", { class: "options-grid" }, replaceField, reaskField, reasoningField, toolsField, parametersField),
       h("div", { class: "options-actions" }, reset)
     );
     return h(
@@ -897,6 +886,26 @@
       { class: "options-row", "data-testid": "options-row", "data-model-id": id, hidden: true },
       h("td", { colspan: "9" }, panel)
     );
+  }
+
+  // A per-model on/off setting: true when checked, absent (the default, off) otherwise.
+  function switchField(row, settings, param, name, testid, label, hint) {
+    var box = h("input", { type: "checkbox", "data-testid": testid, "data-param": param(name) });
+    box.checked = settings[name] === true;
+    row.fields[name] = {};
+    box.addEventListener("change", function () {
+      clearFieldServerError(row, name);
+      setSetting(row.id, name, box.checked ? true : undefined);
+      changed();
+    });
+    var field = fieldWrap(
+      row.fields[name],
+      null,
+      h("label", { class: "check" }, box, h("span", { text: label })),
+      h("span", { class: "hint", text: hint })
+    );
+    row.fields[name].input = box;
+    return field;
   }
 
   function selectFor(choices, current, attrs) {

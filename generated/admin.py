@@ -58,6 +58,12 @@ class ModelSettings(BaseModel):
         Literal["native", "prompt", "off"] | MISSING,
         Field(description="How tool calls are handled (default from Poe's supported_features)."),
     ] = MISSING
+    reask_invalid_output: Annotated[
+        bool | MISSING,
+        Field(
+            description="An answer asked for as JSON (`response_format`, `output_config.format`) that does not\nmatch its schema is asked for once more, with the validation error (a second query:\nit costs Poe points). Off by default: the client gets the answer as it is, with the\nheader `x-poe2openai-output-valid: false`, and retries as it sees fit.\n"
+        ),
+    ] = MISSING
 
 
 class CustomModel(BaseModel):

@@ -217,70 +217,12 @@ class ThinkingConfigAdaptive(BaseModel):
     type: Literal["adaptive"]
 
 
-class CreateMessageRequest(BaseModel):
+class JsonOutputFormat(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    model: Annotated[
-        str,
-        Field(
-            description="Any Poe bot. Anthropic-style ids find the Poe bot of the same family\n(`claude-sonnet-4-5-20250929` reaches `Claude-Sonnet-4.5`); aliases from models.yaml\nwork; other names go to Poe as they are (private bots).\n",
-            max_length=256,
-            min_length=1,
-        ),
-    ]
-    max_tokens: Annotated[
-        float,
-        Field(
-            description="Required, as in Anthropic's API. Poe takes no limit, so it is not enforced.",
-            ge=1.0,
-            multiple_of=1.0,
-        ),
-    ]
-    messages: Annotated[list[MessageParam], Field(min_length=1)]
-    system: str | list[TextBlockParam] | MISSING = MISSING
-    stop_sequences: list[str] | MISSING = MISSING
-    stream: bool | MISSING = MISSING
-    temperature: Annotated[float | MISSING, Field(ge=0.0, le=1.0)] = MISSING
-    top_p: Annotated[
-        float | MISSING,
-        Field(description="Accepted and ignored (Poe has no equivalent).", ge=0.0, le=1.0),
-    ] = MISSING
-    top_k: Annotated[
-        float | MISSING,
-        Field(description="Accepted and ignored (Poe has no equivalent).", ge=0.0, multiple_of=1.0),
-    ] = MISSING
-    tools: list[Tool] | MISSING = MISSING
-    tool_choice: Annotated[
-        ToolChoiceAuto | ToolChoiceAny | ToolChoiceTool | ToolChoiceNone | MISSING,
-        Field(discriminator="type"),
-    ] = MISSING
-    thinking: Annotated[
-        ThinkingConfigEnabled | ThinkingConfigDisabled | ThinkingConfigAdaptive | MISSING,
-        Field(discriminator="type"),
-    ] = MISSING
-    metadata: Annotated[dict[str, Any] | MISSING, Field(description="Accepted and ignored.")] = (
-        MISSING
-    )
-    service_tier: Annotated[str | MISSING, Field(description="Accepted and ignored.")] = MISSING
-
-
-class CountTokensRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    model: Annotated[str, Field(max_length=256, min_length=1)]
-    messages: Annotated[list[MessageParam], Field(min_length=1)]
-    system: str | list[TextBlockParam] | MISSING = MISSING
-    tools: list[Tool] | MISSING = MISSING
-    tool_choice: Annotated[
-        ToolChoiceAuto | ToolChoiceAny | ToolChoiceTool | ToolChoiceNone | MISSING,
-        Field(discriminator="type"),
-    ] = MISSING
-    thinking: Annotated[
-        ThinkingConfigEnabled | ThinkingConfigDisabled | ThinkingConfigAdaptive | MISSING,
-        Field(discriminator="type"),
-    ] = MISSING
+    type: Literal["json_schema"]
+    schema_: Annotated[dict[str, Any], Field(alias="schema")]
 
 
 class CountTokensResponse(BaseModel):
@@ -476,6 +418,17 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class OutputConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    effort: Annotated[
+        Literal["low", "medium", "high", "xhigh", "max"] | None | MISSING,
+        Field(description="How much effort the bot puts in, where it declares such a parameter."),
+    ] = MISSING
+    format: JsonOutputFormat | None | MISSING = MISSING
+
+
 class MessageStreamEvent(
     RootModel[
         MessageStartEvent
@@ -489,3 +442,83 @@ class MessageStreamEvent(
     ]
 ):
     root: MessageStartEvent | ContentBlockStartEvent | ContentBlockDeltaEvent | ContentBlockStopEvent | MessageDeltaEvent | MessageStopEvent | PingEvent | ErrorResponse
+
+
+class CreateMessageRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    model: Annotated[
+        str,
+        Field(
+            description="Any Poe bot. Anthropic-style ids find the Poe bot of the same family\n(`claude-sonnet-4-5-20250929` reaches `Claude-Sonnet-4.5`); aliases from models.yaml\nwork; other names go to Poe as they are (private bots).\n",
+            max_length=256,
+            min_length=1,
+        ),
+    ]
+    max_tokens: Annotated[
+        float,
+        Field(
+            description="Required, as in Anthropic's API. Poe takes no limit, so it is not enforced.",
+            ge=1.0,
+            multiple_of=1.0,
+        ),
+    ]
+    messages: Annotated[list[MessageParam], Field(min_length=1)]
+    system: str | list[TextBlockParam] | MISSING = MISSING
+    stop_sequences: list[str] | MISSING = MISSING
+    stream: bool | MISSING = MISSING
+    temperature: Annotated[float | MISSING, Field(ge=0.0, le=1.0)] = MISSING
+    top_p: Annotated[
+        float | MISSING,
+        Field(description="Accepted and ignored (Poe has no equivalent).", ge=0.0, le=1.0),
+    ] = MISSING
+    top_k: Annotated[
+        float | MISSING,
+        Field(description="Accepted and ignored (Poe has no equivalent).", ge=0.0, multiple_of=1.0),
+    ] = MISSING
+    tools: list[Tool] | MISSING = MISSING
+    tool_choice: Annotated[
+        ToolChoiceAuto | ToolChoiceAny | ToolChoiceTool | ToolChoiceNone | MISSING,
+        Field(discriminator="type"),
+    ] = MISSING
+    thinking: Annotated[
+        ThinkingConfigEnabled | ThinkingConfigDisabled | ThinkingConfigAdaptive | MISSING,
+        Field(discriminator="type"),
+    ] = MISSING
+    output_config: OutputConfig | MISSING = MISSING
+    output_format: Annotated[
+        JsonOutputFormat | None | MISSING,
+        Field(
+            description="The beta form of `output_config.format` (`structured-outputs-2025-11-13`)."
+        ),
+    ] = MISSING
+    metadata: Annotated[dict[str, Any] | MISSING, Field(description="Accepted and ignored.")] = (
+        MISSING
+    )
+    service_tier: Annotated[str | MISSING, Field(description="Accepted and ignored.")] = MISSING
+
+
+class CountTokensRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    model: Annotated[str, Field(max_length=256, min_length=1)]
+    messages: Annotated[list[MessageParam], Field(min_length=1)]
+    system: str | list[TextBlockParam] | MISSING = MISSING
+    tools: list[Tool] | MISSING = MISSING
+    tool_choice: Annotated[
+        ToolChoiceAuto | ToolChoiceAny | ToolChoiceTool | ToolChoiceNone | MISSING,
+        Field(discriminator="type"),
+    ] = MISSING
+    thinking: Annotated[
+        ThinkingConfigEnabled | ThinkingConfigDisabled | ThinkingConfigAdaptive | MISSING,
+        Field(discriminator="type"),
+    ] = MISSING
+    output_config: OutputConfig | MISSING = MISSING
+    output_format: Annotated[
+        JsonOutputFormat | None | MISSING,
+        Field(
+            description="The beta form of `output_config.format` (`structured-outputs-2025-11-13`)."
+        ),
+    ] = MISSING

@@ -73,12 +73,23 @@ class ChatCompletionNamedToolChoiceFunction(BaseModel):
     name: Annotated[str, Field(description="The name of the function to call.")]
 
 
-class ResponseFormat(BaseModel):
+class JsonSchemaFormat(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
-    type: str
-    json_schema: dict[str, Any] | MISSING = MISSING
+    name: Annotated[
+        str | MISSING,
+        Field(description="The value's name, told to the bot (OpenAI requires it; here optional)."),
+    ] = MISSING
+    description: str | MISSING = MISSING
+    schema_: Annotated[
+        dict[str, Any] | MISSING,
+        Field(
+            alias="schema",
+            description="A JSON Schema; one that is not valid is a 400 (`invalid_schema`).",
+        ),
+    ] = MISSING
+    strict: bool | None | MISSING = MISSING
 
 
 class FunctionObject(BaseModel):
@@ -303,6 +314,14 @@ class ChatCompletionNamedToolChoice(BaseModel):
     )
     type: Literal["function"]
     function: ChatCompletionNamedToolChoiceFunction
+
+
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | MISSING = MISSING
 
 
 class ChatCompletionTool(BaseModel):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import importlib
 import logging
+from typing import Any
 
 from sanic import Sanic
 
@@ -21,6 +24,7 @@ from service.http.sse import Keepalive
 from service.ops import docs, health
 from service.poe.client import PoeClient
 from service.settings import Settings, load_settings
+from service.storage.background import Opening
 from service.storage.models_config import ModelsStore
 from service.storage.upload_cache import UploadCache
 
@@ -108,8 +112,22 @@ def create_app(settings: Settings | None = None) -> Sanic:
         if settings.usage_tokenizer == "o200k_base":
             app.add_task(tokens.warm(), name="warm_tokenizer")
 
+    @app.after_server_start
+    async def _open_database(app: Sanic) -> None:
+        # SQLAlchemy takes ~0.5 s to import: the database opens in the background (the import
+        # in a thread), so start-up stays fast; what needs it (stored responses, issued keys)
+        # awaits it.
+        async def opened() -> Any:
+            module = await asyncio.to_thread(importlib.import_module, "service.storage.stores")
+            stores = await module.open_stores(settings)
+            app.add_task(module.sweep_forever(stores.responses, 600.0), name="sweep_responses")
+            return stores
+
+        app.ctx.stores = Opening("the database", opened)
+
     @app.after_server_stop
     async def _close_poe(app: Sanic) -> None:
+        await app.ctx.stores.close(lambda stores: stores.close())
         await app.ctx.keepalive.stop()
         await app.ctx.upload_cache.flush()
         await app.ctx.poe.aclose()

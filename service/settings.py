@@ -9,14 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # 32 MiB: a 20 MB image (OpenAI's own per-image cap) is ~27 MB as base64 and still fits,
 # while one request cannot make a worker buffer hundreds of megabytes.
 DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024
 
-_SECRET_FIELDS = {"admin_password", "poe_api_key"}
+_SECRET_FIELDS = {"admin_password", "poe_api_key", "poe_api_keys"}
 
 
 class SettingsError(Exception):
@@ -53,9 +53,15 @@ class Settings(BaseSettings):
     admin_login_max_delay: float = Field(8.0, gt=0, le=60)
     """longest delay, in seconds, of an answer to repeated failed admin logins"""
 
-    # Optional: only used to fetch Poe's model list (public anyway); never shown in full.
+    # Who holds the Poe key. passthrough: each client's bearer is its own Poe key. keys: the
+    # service holds the Poe key(s) and clients present keys it issued (admin API, stored hashed).
+    auth_mode: Literal["passthrough", "keys"] = "passthrough"
+    """passthrough (clients send their Poe key) or keys (clients send keys the service issued)"""
+    # With AUTH_MODE=passthrough only used to fetch Poe's model list; never shown in full.
     poe_api_key: SecretStr | None = None
-    """optional key used only to fetch Poe's model list"""
+    """the server-held Poe key (AUTH_MODE=keys); otherwise only fetches the model list"""
+    poe_api_keys: SecretStr | None = None
+    """several server-held Poe keys, comma-separated, used in turn (AUTH_MODE=keys)"""
     poe_base_url: str = "https://api.poe.com"
     """Poe API; bots at {POE_BASE_URL}/bot/{name}"""
     poe_file_upload_url: str = "https://www.quora.com/poe_api/file_upload_3RD_PARTY_POST"
@@ -114,6 +120,14 @@ class Settings(BaseSettings):
     client_body_grace: float = Field(10.0, gt=0)
     """seconds a request body may take before its rate is checked"""
 
+    # Responses API answers kept (`store`, the default) for GET /v1/responses/{id} and
+    # previous_response_id, in an SQLite file in CONFIG_DIR: OpenAI keeps them 30 days too. A
+    # conversation that goes on keeps all its turns for this long from its latest one.
+    responses_ttl: float = Field(30 * 86400.0, gt=0)
+    """seconds a stored response is kept after its conversation's latest turn"""
+    responses_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
+    """size of the stored responses beyond which the oldest are removed"""
+
     cors_allow_origins: str = "*"
     """* or a comma-separated list of allowed origins"""
     # How `usage` is counted: the o200k_base vocabulary (~110 MB once loaded), or an estimate
@@ -133,6 +147,21 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @model_validator(mode="after")
+    def _keys_mode_has_a_poe_key(self) -> Settings:
+        if self.auth_mode == "keys" and not self.server_poe_keys:
+            raise ValueError("AUTH_MODE=keys needs the service's Poe key: set POE_API_KEY")
+        return self
+
+    @property
+    def server_poe_keys(self) -> list[SecretStr]:
+        """The server-held Poe keys: POE_API_KEYS, else POE_API_KEY."""
+        raw = self.poe_api_keys.get_secret_value() if self.poe_api_keys else ""
+        keys = [SecretStr(k.strip()) for k in raw.split(",") if k.strip()]
+        if not keys and self.poe_api_key and self.poe_api_key.get_secret_value().strip():
+            keys = [SecretStr(self.poe_api_key.get_secret_value().strip())]
+        return keys
+
     @property
     def admin_enabled(self) -> bool:
         return self.admin_password is not None and bool(self.admin_password.get_secret_value())
@@ -144,7 +173,10 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else "?"
+        if not err["loc"]:  # a rule across settings: its message names them (the input, all
+            # settings with the secrets, is never shown)
+            raise SettingsError(str(err["msg"]).removeprefix("Value error, ")) from None
+        name = str(err["loc"][0])
         shown = "" if name in _SECRET_FIELDS else f" (got {err.get('input')!r})"
         raise SettingsError(f"{name.upper()}: {err['msg']}{shown}") from None
 

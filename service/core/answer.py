@@ -1,8 +1,10 @@
 """Poe events -> neutral answer events: one state machine for streamed and whole answers.
 
-Text goes through three stages: the answer's text (replacements, files: answer_text.py), the
-thinking/answer split (reasoning.py), and, for bots on prompted tools, the tool-call parser
-(prompt_tools.py). Native tool calls arrive in `json` events (tool_calls.py).
+Text goes through up to four stages: the answer's text (replacements, files: answer_text.py),
+the thinking/answer split (reasoning.py), for bots on prompted tools (or native-tools bots that
+read earlier rounds as text) the tool-call parser (prompt_tools.py), and for an answer asked
+for as JSON the cleaner that passes on only the value (structured.py). Native tool calls arrive
+in `json` events (tool_calls.py).
 
 `feed` returns the events to stream for a Poe event and `finish` the rest, ending with the
 `Finish` (streaming=False: both return nothing, and `feed` only gathers the answer).
@@ -31,6 +33,7 @@ from service.core.events import (
 )
 from service.core.prompt_tools import ToolCallParser
 from service.core.reasoning import ReasoningSplitter
+from service.core.structured import OutputFormat
 from service.core.tool_calls import ToolCalls
 from service.poe.client import PoeEvent
 
@@ -42,8 +45,10 @@ _CALL_EVENTS = (ToolCallStart, ToolCallDelta)
 
 class AnswerState:
     __slots__ = (
+        "_cleaner",
         "_cut",
         "_dropped_calls",
+        "_format",
         "_images_sent",
         "_prompt_calls",
         "_prompt_tools",
@@ -62,9 +67,11 @@ class AnswerState:
         prompt_tools: list[dict[str, Any]] | None = None,
         streaming: bool = True,
         single_call: bool = False,
+        output_format: OutputFormat | None = None,
     ) -> None:
         """With streaming=False, `feed` only gathers the answer for `whole()`. `single_call`
-        (parallel_tool_calls: false): calls after the first are dropped, and said so in the log."""
+        (parallel_tool_calls: false): calls after the first are dropped, and said so in the log.
+        `output_format`: the answer was asked for as JSON; only the value is passed on."""
         self._streaming = streaming
         self._single_call = single_call
         self._dropped_calls = False
@@ -77,6 +84,8 @@ class AnswerState:
         self._prompt_calls = 0  # prompted calls streamed so far
         self._images_sent = 0
         self._cut = False  # the bot said its answer was cut at a length limit
+        self._format = output_format
+        self._cleaner = output_format.cleaner() if output_format and streaming else None
 
     def feed(self, event: PoeEvent) -> list[AnswerEvent]:
         if event.kind == "json":
@@ -100,7 +109,9 @@ class AnswerState:
             return []
         events = self._shape(self._splitter.feed(self.text.finish()) + self._splitter.finish())
         if self._tool_parser is not None:
-            events += self._calls(self._tool_parser.finish())
+            events += self._clean(self._calls(self._tool_parser.finish()))
+        if self._cleaner is not None and (held := self._cleaner.finish()):
+            events.append(TextDelta(held))  # no JSON value in it: the text as the bot said it
         events = self._one_call(events)
         return [*events, Finish(self._reason(bool(self.native_calls.calls or self._prompt_calls)))]
 
@@ -124,12 +135,19 @@ class AnswerState:
         if self._single_call and len(calls) > 1:
             self._dropped()
             calls = calls[:1]
+        error = None
+        if self._format is not None:
+            cleaner = self._format.cleaner()
+            text = cleaner.feed(text) + cleaner.finish()
+            if not calls:  # an answer that calls tools is not the JSON value yet
+                error = self._format.check(text)
         return WholeAnswer(
             text=text,
             reasoning="".join(reasoning),
             tool_calls=calls,
             images=list(self.text.images),
             finish_reason=self._reason(bool(calls)),
+            output_error=error,
         )
 
     def _one_call(self, events: list[AnswerEvent]) -> list[AnswerEvent]:
@@ -174,7 +192,20 @@ class AnswerState:
                 events.append(TextDelta(text))
             else:
                 events += self._calls(self._tool_parser.feed(text))
-        return events
+        return self._clean(events)
+
+    def _clean(self, events: list[AnswerEvent]) -> list[AnswerEvent]:
+        """Only the JSON value of the text, when the answer was asked for as JSON."""
+        if self._cleaner is None:
+            return events
+        cleaned: list[AnswerEvent] = []
+        for event in events:
+            if type(event) is TextDelta:
+                if text := self._cleaner.feed(event.text):
+                    cleaned.append(TextDelta(text))
+            else:
+                cleaned.append(event)
+        return cleaned
 
     def _calls(self, parsed: list[tuple[str, Any]]) -> list[AnswerEvent]:
         events: list[AnswerEvent] = []

@@ -58,6 +58,7 @@ class ResolvedModel:
     tools: str | None = None  # native / prompt / off; None: from Poe's list
     replace_response: bool = False
     parameters: dict[str, Any] = field(default_factory=dict)
+    reask_invalid_output: bool = False
 
     @classmethod
     def of(
@@ -72,6 +73,7 @@ class ResolvedModel:
             tools=given(settings.tools),
             replace_response=settings.replace_response is True,
             parameters=dict(given(settings.parameters) or {}),
+            reask_invalid_output=settings.reask_invalid_output is True,
         )
 
     @property

@@ -9,7 +9,10 @@ becomes the first turn).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from service.core.structured import OutputFormat
 
 Role = Literal["system", "user", "assistant", "tool"]
 
@@ -77,6 +80,7 @@ class AnswerOptions:
     reasoning_effort: str | None = None
     thinking_budget: int | None = None
     logit_bias: dict[str, Any] | None = None
+    output_format: OutputFormat | None = None  # the answer is asked for as JSON
     # Further bot parameters the client sent (extra fields); only those Poe's model list
     # declares for the bot reach it.
     parameters: dict[str, Any] = field(default_factory=dict)

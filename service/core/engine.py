@@ -5,13 +5,21 @@ is sent to the bot, so a refused upload leaves nothing half-sent), builds the Po
 returns an `Answer`: `stream()` yields batches of neutral events (one batch per network read,
 so a front can answer a read with one write) ending with a `Finish`, `complete()` gathers the
 whole answer. Failures are `ServiceError`s; after the first batch they end the stream.
+
+An answer asked for as JSON that does not validate is given as it is (clients such as
+instructor and pydantic-ai retry with the error themselves), unless the model's
+`reask_invalid_output` setting asks the bot once more, with the error; its stream is then held
+back until the answer is final.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Any
 
 from service.access.caller import Caller
 from service.core import tokens
@@ -26,6 +34,8 @@ from service.errors import ServiceError, from_poe
 from service.poe.client import PoeClient, PoeEvent
 from service.poe.errors import PoeError, PoeFailure
 from service.storage.models_config import ModelsStore
+
+log = logging.getLogger("poe2openai.engine")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +120,14 @@ class Answer:
         self._usage = usage
         self._input_tokens: int | None = None
         self._report = current_report.get()
+        self._reask = plan.output_format is not None and model.reask_invalid_output
+        self._spent = Usage(0, 0)  # a first answer that was asked again
+        self._prompt_texts = plan.prompt_texts
 
     async def input_tokens(self) -> int:
         if self._input_tokens is None:
-            self._input_tokens = await tokens.prompt_tokens(
-                self._plan.prompt_texts, self._engine.exact_usage
+            self._input_tokens = self._spent.input_tokens + await tokens.prompt_tokens(
+                self._prompt_texts, self._engine.exact_usage
             )
             if self._report is not None:
                 self._report.input_tokens = self._input_tokens
@@ -123,31 +136,58 @@ class Answer:
     async def stream(self) -> AsyncIterator[list[AnswerEvent]]:
         """Event batches as Poe answers, the last ending with the Finish (with usage when
         asked for)."""
+        if self._reask:  # the answer may be asked for again: nothing is sent before it is final
+            whole, usage = await self.complete()
+            yield [*whole.events(), Finish(whole.finish_reason, usage)]
+            return
         hold_back = self.model.replace_response
         state = self._state(streaming=not hold_back)
-        batches = answer_events(self._poe_events(), state, hold_back)
+        batches = answer_events(self._poe_events(self._plan.query), state, hold_back)
         try:
             async with aclosing(batches):
                 async for events in batches:
                     finish = events[-1]
-                    if self._usage and type(finish) is Finish:
-                        events[-1] = finish._replace(usage=await self._count(state.whole()))
+                    if type(finish) is Finish and (self._usage or self._plan.output_format):
+                        whole = state.whole()
+                        self._checked(whole)
+                        if self._usage:
+                            events[-1] = finish._replace(usage=await self._count(whole))
                     yield events
         except PoeError as err:
             raise await self._failure(err) from None
 
     async def complete(self) -> tuple[WholeAnswer, Usage | None]:
+        whole = await self._whole(self._plan.query)
+        if self._reask and not whole.output_valid:
+            log.info("the answer is not valid JSON for its schema: the bot is asked once more")
+            first = await tokens.text_tokens(whole.said(), self._engine.exact_usage)
+            self._spent = Usage(await self.input_tokens(), first)
+            query = _asked_again(self._plan.query, whole)
+            self._prompt_texts = [m["content"] for m in query["query"]]
+            self._input_tokens = None
+            whole = await self._whole(query)
+        self._checked(whole)
+        return whole, (await self._count(whole) if self._usage else None)
+
+    async def _whole(self, query: dict[str, Any]) -> WholeAnswer:
         state = self._state(streaming=False)
         try:
-            async with aclosing(self._poe_events()) as batches:
+            async with aclosing(self._poe_events(query)) as batches:
                 async for batch in batches:
                     for event in batch:
                         state.feed(event)
         except PoeError as err:
             raise await self._failure(err) from None
         state.finish()
-        whole = state.whole()
-        return whole, (await self._count(whole) if self._usage else None)
+        return state.whole()
+
+    def _checked(self, whole: WholeAnswer) -> None:
+        if self._plan.output_format is None:
+            return
+        if not whole.output_valid:
+            log.info("the answer is not valid JSON for its schema: %s", whole.output_error)
+        if self._report is not None:
+            self._report.output_valid = whole.output_valid
 
     async def _failure(self, err: PoeError) -> ServiceError:
         """Poe's failure for the client; an unknown bot's names the listed models close to
@@ -163,13 +203,43 @@ class Answer:
             self._plan.prompt_tools,
             streaming=streaming,
             single_call=self._plan.single_call,
+            output_format=self._plan.output_format,
         )
 
-    def _poe_events(self) -> AsyncIterator[list[PoeEvent]]:
-        return self._engine.poe.stream(self.model.bot, self._plan.query, self._caller.poe_key)
+    def _poe_events(self, query: dict[str, Any]) -> AsyncIterator[list[PoeEvent]]:
+        return self._engine.poe.stream(self.model.bot, query, self._caller.poe_key)
 
     async def _count(self, whole: WholeAnswer) -> Usage:
+        """Usage of the answer, and of a first one that was asked again (Poe counts both)."""
         output = await tokens.text_tokens(whole.said(), self._engine.exact_usage)
+        output += self._spent.output_tokens
         if self._report is not None:
             self._report.output_tokens = output
         return Usage(await self.input_tokens(), output)
+
+
+def _asked_again(query: dict[str, Any], whole: WholeAnswer) -> dict[str, Any]:
+    """The query once more, with the bot's invalid answer and what is wrong with it."""
+    again = copy.copy(query)
+    messages = list(query["query"])
+    parameters = messages[-1].get("parameters") or {}
+    told = (
+        f"That answer is not valid: {whole.output_error}. Answer again with only the "
+        "corrected JSON value."
+    )
+    messages += [
+        _message("bot", whole.text),
+        _message("user", told, parameters),
+    ]
+    again["query"] = messages
+    return again
+
+
+def _message(role: str, content: str, parameters: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "role": role,
+        "content": content,
+        "content_type": "text/markdown",
+        "attachments": [],
+        "parameters": parameters or {},
+    }

@@ -64,6 +64,12 @@ class WholeAnswer:
     tool_calls: list[ToolCall] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     finish_reason: FinishReason = "stop"
+    # When the answer was asked for as JSON: None if `text` is a valid value, else why not.
+    output_error: str | None = None
+
+    @property
+    def output_valid(self) -> bool:
+        return self.output_error is None
 
     def said(self) -> str:
         """Everything the bot produced, for the output token count."""

@@ -3,7 +3,9 @@
 The tools are described in an instruction text (`build_tool_prompt`); the model calls them by
 writing `<tool_call>{"name": ..., "arguments": {...}}</tool_call>` blocks, which
 `ToolCallParser` takes out of the streamed text and turns into OpenAI tool calls. Earlier turns
-are written back in the same syntax (`assistant_tool_calls_text`, `tool_result_text`).
+are written back in the same syntax (`assistant_tool_calls_text`, `tool_result_text`). Bots on
+native tools read rounds before the latest in that syntax too (Poe carries only the latest one
+natively): `EARLIER_ROUNDS_NOTE` tells them what it is, and calls they write in it are parsed.
 
 Arguments are typed by the tool's JSON schema: a model that writes `"42"` for an integer gets
 `42` (the Rust original turned every argument into a string). Values are never turned into
@@ -144,6 +146,15 @@ def build_tool_prompt(
 
 
 # --- earlier turns as text ----------------------------------------------------------------
+
+# For bots on native tools, which Poe gives only the latest round of calls natively.
+EARLIER_ROUNDS_NOTE = (
+    "Earlier in this conversation, the functions you called are written in your messages as "
+    f'{OPEN}{{"id": ..., "name": ..., "arguments": {{...}}}}{CLOSE} blocks, and what each call '
+    'returned is in the message after it, as a <tool_result id="..." name="...">...'
+    "</tool_result> block with the same id. They are a record of what happened. To call a "
+    "function now, use your function calling as usual."
+)
 
 
 def assistant_tool_calls_text(tool_calls: list[dict[str, Any]]) -> str:

@@ -3,7 +3,8 @@
 Files were uploaded before this runs: `attachments` maps (turn index, part index) to the Poe
 attachment for that part. Tools reach the bot natively (Poe's `tools`, `tool_calls`,
 `tool_results`) or, for bots without native tools, described in the system message and called
-in the answer's text (prompt_tools.py).
+in the answer's text (prompt_tools.py). An answer asked for as JSON is asked for in the system
+message too (structured.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.core.conversation import Conversation, FilePart, TextPart, ToolCall, Turn
 from service.core.prompt_tools import (
+    EARLIER_ROUNDS_NOTE,
     assistant_tool_calls_text,
     build_tool_prompt,
     native_tool_instruction,
@@ -21,6 +23,7 @@ from service.core.prompt_tools import (
 
 if TYPE_CHECKING:
     from service.core.catalog import ResolvedModel
+    from service.core.structured import OutputFormat
 
 PROTOCOL_VERSION = "1.2"
 
@@ -38,6 +41,7 @@ class QueryPlan:
     # parallel_tool_calls: false, which no bot can be told for sure: calls after the first are
     # dropped from the answer.
     single_call: bool = False
+    output_format: OutputFormat | None = None  # the answer is cleaned and checked as JSON
 
 
 def build_query(
@@ -54,6 +58,7 @@ def build_query(
     top_calls: list[dict[str, Any]] = []
     top_results: list[dict[str, Any]] = []
     names_by_call: dict[str, str] = {}
+    rounds_as_text = False  # a native-tools bot sees earlier tool rounds written out
     turns = conversation.turns
     last_user = max((i for i, t in enumerate(turns) if t.role == "user"), default=-1)
     for i, turn in enumerate(turns):
@@ -71,6 +76,7 @@ def build_query(
             else:
                 calls = [_flat_call(c) for c in turn.tool_calls]
                 content = "\n".join(filter(None, [content, assistant_tool_calls_text(calls)]))
+                rounds_as_text = rounds_as_text or mode == "native"
         if turn.role == "tool":
             call_id = turn.tool_call_id or ""
             name = names_by_call.get(call_id)
@@ -87,6 +93,7 @@ def build_query(
                 )
                 continue
             role, content = "user", tool_result_text(name, call_id, content)
+            rounds_as_text = rounds_as_text or mode == "native"
         if messages and messages[-1]["role"] == role:
             # Some bots want strict user/bot alternation; Poe's own helper merges like this.
             previous = messages[-1]
@@ -112,6 +119,14 @@ def build_query(
     elif mode == "native":
         # Poe's protocol carries tools but no tool_choice: the bot is told in words.
         _add_to_system(messages, native_tool_instruction(_choice(choice), parallel))
+        if rounds_as_text:
+            # Poe takes only the latest round natively. A model that reads the earlier ones
+            # as text may answer in that form too: such calls are taken out of its text.
+            _add_to_system(messages, EARLIER_ROUNDS_NOTE)
+            prompt_tools = tools
+    output_format = conversation.options.output_format
+    if output_format is not None:
+        _add_to_system(messages, output_format.instruction())
 
     parameters = bot_parameters(conversation, model)
     if parameters:
@@ -141,7 +156,9 @@ def build_query(
             query["tool_calls"] = top_calls
             query["tool_results"] = top_results
     single_call = mode != "off" and not parallel
-    return QueryPlan(query, prompt_tools, [m["content"] for m in messages], single_call)
+    return QueryPlan(
+        query, prompt_tools, [m["content"] for m in messages], single_call, output_format
+    )
 
 
 def _add_to_system(messages: list[dict[str, Any]], instruction: str) -> None:

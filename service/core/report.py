@@ -1,5 +1,6 @@
 """What the core learned about one answer, for the request log: the model as asked for, the
-bot it resolved to, and the token counts once they are known.
+bot it resolved to, the token counts once they are known, and whether an answer asked for as
+JSON was valid.
 
 The request log (service/http) puts a fresh report in the context for each request and the
 engine fills it in; the core stays free of HTTP, and both fronts are covered by one code path.
@@ -18,6 +19,7 @@ class AnswerReport:
     bot: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    output_valid: bool | None = None  # an answer asked for as JSON: whether it was valid
 
 
 current_report: ContextVar[AnswerReport | None] = ContextVar("answer_report", default=None)

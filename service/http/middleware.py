@@ -25,7 +25,8 @@ _ALLOW_HEADERS = (
 _EXPOSE_HEADERS = (
     "x-request-id, retry-after, retry-after-ms, x-should-retry, etag, openai-processing-ms, "
     "x-ratelimit-limit-requests, x-ratelimit-remaining-requests, x-ratelimit-reset-requests, "
-    "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens"
+    "x-ratelimit-limit-tokens, x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens, "
+    "x-poe2openai-output-valid"
 )
 ADMIN_PREFIX = "/admin"
 _ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"

@@ -107,6 +107,7 @@ def _write(request: Request, record: RequestRecord, ended: BaseException | None)
         "ttfb_ms": ttfb,
         "prompt_tokens": report.input_tokens,
         "completion_tokens": report.output_tokens,
+        "output_valid": report.output_valid,
         "outcome": outcome,
     }
     parts = [_shown(request.method), _shown(request.path), str(status or "-")]
@@ -117,6 +118,8 @@ def _write(request: Request, record: RequestRecord, ended: BaseException | None)
     parts.append(f"duration_ms={duration} ttfb_ms={ttfb}")
     if report.input_tokens is not None or report.output_tokens is not None:
         parts.append(f"tokens={_count(report.input_tokens)}/{_count(report.output_tokens)}")
+    if report.output_valid is not None:
+        parts.append("output_valid=" + ("true" if report.output_valid else "false"))
     parts.append("outcome=" + outcome)
     # The record log.info() would make, without its walk up the stack for the caller's file
     # and line (never shown): about half the cost of the line.

@@ -229,6 +229,7 @@ def test_per_model_options_and_validation(admin_service, open_page):
     options.get_by_test_id("parameters-input").fill('{"web_search": true}')
 
     options.get_by_test_id("replace-response").check()
+    options.get_by_test_id("reask-invalid-output").check()
     options.get_by_test_id("reasoning-select").select_option("think_tags")
     options.get_by_test_id("tools-select").select_option("prompt")
     page.get_by_test_id("save").click()
@@ -238,17 +239,19 @@ def test_per_model_options_and_validation(admin_service, open_page):
         "mapping": "claude",
         "parameters": {"web_search": True},
         "replace_response": True,
+        "reask_invalid_output": True,
         "reasoning": "think_tags",
         "tools": "prompt",
     }
 
     page.reload()
     claude = row(page, "claude-sonnet-4.6")
-    expect(claude.get_by_test_id("options-count")).to_have_text(" (4)")
+    expect(claude.get_by_test_id("options-count")).to_have_text(" (5)")
     claude.get_by_test_id("options-toggle").click()
     expect(options.get_by_test_id("reasoning-select")).to_have_value("think_tags")
     expect(options.get_by_test_id("tools-select")).to_have_value("prompt")
     expect(options.get_by_test_id("replace-response")).to_be_checked()
+    expect(options.get_by_test_id("reask-invalid-output")).to_be_checked()
     assert json.loads(options.get_by_test_id("parameters-input").input_value()) == {
         "web_search": True
     }

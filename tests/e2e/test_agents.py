@@ -226,3 +226,28 @@ def test_parallel_tool_calls_false_returns_only_the_first_call(client, service, 
     ]
     assert "at most one function call" in message.content  # and the bot was told
     assert "the tool calls after the first were dropped" in service.log()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_call_written_in_the_text_form_of_earlier_rounds_is_a_call(client, stream):
+    """Poe gives a native-tools bot only the latest round natively; earlier ones it reads as
+    text, and a model that answers in that form makes a call, not text with tags in it."""
+    calls, _ = tool_loop(client, "toolbot", stream=False)
+    messages = [*ASK, {"role": "assistant", "tool_calls": [c.model_dump() for c in calls]}]
+    messages += [{"role": "tool", "tool_call_id": calls[0].id, "content": "sunny"}]
+    messages += [{"role": "assistant", "content": "Sunny in Paris."}]
+    messages += [{"role": "user", "content": "And Rome?"}]
+    messages += [{"role": "assistant", "tool_calls": [{**calls[0].model_dump(), "id": "c2"}]}]
+    messages += [{"role": "tool", "tool_call_id": "c2", "content": "rainy"}]
+    if stream:
+        with client.chat.completions.stream(model="toolbot", messages=messages, tools=TOOLS) as s:
+            answer = s.get_final_completion().choices[0]
+    else:
+        answer = client.chat.completions.create(
+            model="toolbot", messages=messages, tools=TOOLS
+        ).choices[0]
+    assert answer.finish_reason == "tool_calls"
+    assert answer.message.content == "One more city.\n"
+    (call,) = answer.message.tool_calls
+    assert call.function.name == "get_weather"
+    assert json.loads(call.function.arguments) == {"city": "Rome", "days": 2}

@@ -158,9 +158,21 @@ def _json_chunk(delta: dict, finish: str | None = None) -> ServerSentEvent:
 
 
 class ToolBot(fp.PoeBot):
-    """Native tools: asks for get_weather, then answers from the tool result."""
+    """Native tools: asks for get_weather, then answers from the tool result. Given earlier
+    rounds written as text, it calls once more in that text form, as models do."""
 
     async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        earlier = [
+            m.content for m in request.query if m.role == "bot" and "<tool_call>" in m.content
+        ]
+        if request.tool_results and earlier:
+            text = (
+                "One more city.\n<tool_call>"
+                '{"name": "get_weather", "arguments": {"city": "Rome", "days": "2"}}</tool_call>'
+            )
+            for start in range(0, len(text), 5):
+                yield fp.PartialResponse(text=text[start : start + 5])
+            return
         if request.tool_results:
             result = request.tool_results[0]
             yield fp.PartialResponse(

@@ -115,14 +115,30 @@ def test_latest_round_goes_to_the_top_level_and_older_rounds_stay_as_text():
         {"role": "assistant", "content": None, "tool_calls": [{**call, "id": "c2"}]},
         {"role": "tool", "tool_call_id": "c2", "content": [{"type": "text", "text": "new"}]},
     ]
-    q = query(messages=messages, tools=[TOOL])
+    answering = plan(messages=messages, tools=[TOOL])
+    q = answering.query
     assert q["tool_calls"] == [{**call, "id": "c2"}]
     assert q["tool_results"] == [
         {"role": "tool", "name": "f", "tool_call_id": "c2", "content": "new"}
     ]
     text = "\n".join(m["content"] for m in q["query"])
     assert "old result" in text and "c1" in text
-    assert [m["role"] for m in q["query"]] == ["user", "bot", "user", "bot", "user"]
+    assert [m["role"] for m in q["query"]] == ["system", "user", "bot", "user", "bot", "user"]
+    # The bot is told what the written-out rounds are, and a call it writes that way is parsed.
+    assert "are a record of what happened" in q["query"][0]["content"]
+    assert answering.prompt_tools == [{"name": "f", "description": None}]
+
+
+def test_a_single_native_round_needs_no_note():
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+    messages = [
+        {"role": "user", "content": "first"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "result"},
+    ]
+    answering = plan(messages=messages, tools=[TOOL])
+    assert [m["role"] for m in answering.query["query"]] == ["user"]
+    assert answering.prompt_tools is None
 
 
 def test_prompted_tools_become_instructions():

@@ -13,6 +13,7 @@ from service.access.caller import caller_from_headers
 from service.core.conversation import Conversation
 from service.core.engine import Engine
 from service.errors import invalid
+from service.fronts.answer_headers import whole_answer_headers
 from service.fronts.anthropic.encode import BlockWriter, message_body
 from service.fronts.anthropic.request import server_tools, to_conversation
 from service.http.json_body import parse_body
@@ -43,6 +44,7 @@ async def create_message(request: Request) -> HTTPResponse | None:
         return None
     whole, usage = await answer.complete()
     assert usage is not None
+    headers.update(whole_answer_headers(conversation, whole))
     return json(message_body(message_id, body.model, whole, usage), headers=headers)
 
 

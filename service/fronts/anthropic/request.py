@@ -27,6 +27,7 @@ from service.core.conversation import (
     ToolSpec,
     Turn,
 )
+from service.core.structured import OutputFormat
 from service.errors import invalid
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -67,6 +68,10 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
     budget = int(thinking.budget_tokens) if enabled else None
     extra = dict(request.model_extra or {})
     extra.update(bot_parameters or {})
+    config = given(request.output_config)
+    output_format, param = given(request.output_format), "output_format.schema"
+    if config is not None and given(config.format) is not None:
+        output_format, param = config.format, "output_config.format.schema"
     return Conversation(
         turns=turns,
         tools=tools,
@@ -77,6 +82,12 @@ def to_conversation(request: Any, bot_parameters: dict[str, Any] | None = None) 
             temperature=given(getattr(request, "temperature", MISSING)),
             max_tokens=_whole(given(getattr(request, "max_tokens", MISSING))),
             thinking_budget=budget,
+            reasoning_effort=given(config.effort) if config is not None else None,
+            output_format=(
+                OutputFormat.json_schema(output_format.schema_, param=param)
+                if output_format is not None
+                else None
+            ),
             parameters=extra,
         ),
     )

@@ -12,6 +12,7 @@ from sanic.response import json as json_response
 
 from generated.openai import CreateChatCompletionRequest
 from service.access.caller import caller_from_headers
+from service.fronts.answer_headers import whole_answer_headers
 from service.fronts.openai.chat_encode import ChunkWriter, finish_reason, message, usage_body
 from service.fronts.openai.chat_request import to_conversation
 from service.http.json_body import parse_body
@@ -62,5 +63,6 @@ async def create_chat_completion(request: Request) -> HTTPResponse | None:
                 }
             ],
             "usage": usage_body(usage),
-        }
+        },
+        headers=whole_answer_headers(conversation, whole),
     )

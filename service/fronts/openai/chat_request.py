@@ -24,6 +24,7 @@ from service.core.conversation import (
     Turn,
 )
 from service.core.files import AUDIO_FORMATS, clean_filename
+from service.core.structured import OutputFormat
 from service.errors import invalid
 
 # Poe has no `developer`.
@@ -56,8 +57,28 @@ def to_conversation(request: CreateChatCompletionRequest) -> Conversation:
             reasoning_effort=given(request.reasoning_effort),
             thinking_budget=budget if isinstance(budget, int) else None,
             logit_bias=given(request.logit_bias),
+            output_format=_output_format(given(request.response_format)),
             parameters=extra,
         ),
+    )
+
+
+def _output_format(response_format: Any) -> OutputFormat | None:
+    if response_format is None or response_format.type == "text":
+        return None
+    if response_format.type == "json_object":
+        return OutputFormat("json_object")
+    spec = given(response_format.json_schema)
+    if spec is None:
+        raise invalid(
+            "A `json_schema` response format needs its `json_schema`",
+            param="response_format.json_schema",
+        )
+    return OutputFormat.json_schema(
+        given(spec.schema_),
+        name=given(spec.name),
+        description=given(spec.description),
+        param="response_format.json_schema.schema",
     )
 
 

@@ -1,0 +1,13 @@
+"""Alembic's environment: migrations run on the connection the service hands over
+(service/storage/database.py), never on one of their own."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from service.storage.tables import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,41 @@
+"""The database's tables, as SQLAlchemy Core describes them (the migrations create them)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+# The newest migration (service/storage/migrations/versions): a schema at this revision needs
+# no migrating, and start-up spares importing Alembic. A unit test keeps the two in step.
+SCHEMA_REVISION = "0002"
+
+# Responses API answers kept for GET /v1/responses/{id} and previous_response_id.
+stored_responses = Table(
+    "stored_responses",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(64), nullable=False),  # keyed hash of the caller's key
+    Column("previous_id", String(64)),
+    Column("created_at", Integer, nullable=False),
+    Column("expires_at", Integer, nullable=False),
+    Column("input_items", Text, nullable=False),  # JSON list, as input_items.list shows them
+    Column("response", Text, nullable=False),  # JSON: the Response object
+    Column("size", Integer, nullable=False),  # bytes of the two JSON texts
+    Index("ix_stored_responses_expires_at", "expires_at"),
+    Index("ix_stored_responses_created_at", "created_at"),
+)
+
+# Client keys the service issued (AUTH_MODE=keys): only a hash of each secret is kept.
+client_keys = Table(
+    "client_keys",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),  # the secret's start, to recognise it
+    Column("secret_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
+    Column("created_at", Integer, nullable=False),
+    Column("expires_at", Integer),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("limits", Text, nullable=False),  # JSON: models, rpm, tpm, max_concurrent, ...
+)
