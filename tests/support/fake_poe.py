@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import json
 import socket
 import threading
@@ -21,6 +22,8 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from sse_starlette import ServerSentEvent
+
+from tests.support.schema_instance import instance, wrong_instance
 
 MODEL_LIST: list[dict[str, Any]] = [
     {
@@ -285,6 +288,46 @@ class TwoCallsBot(fp.PoeBot):
         yield _json_chunk({}, "tool_calls")
 
 
+SCHEMA_LINE = "JSON schema: "
+PREAMBLE = "Sure! Here is the JSON you asked for:\n\n"
+REMARK = "\n\nLet me know if you need anything else."
+PROSE = "I would rather say it in words: it is sunny in Paris, 24 degrees."
+
+
+def structured_answer(system: str, last: str) -> str:
+    """What StructuredBot says, given its system message and the last user text."""
+    lines = system.splitlines()
+    schema_text = next((ln[len(SCHEMA_LINE) :] for ln in lines if ln.startswith(SCHEMA_LINE)), "")
+    if "prose" in last or not (schema_text or any("JSON object" in ln for ln in lines)):
+        return PROSE
+    if schema_text:
+        schema = json.loads(schema_text)
+        value = wrong_instance(schema) if "wrong" in last else instance(schema)
+    else:
+        value = ["not", "an object"] if "wrong" in last else {"answer": last}
+    return PREAMBLE + "```json\n" + json.dumps(value, indent=2) + "\n```" + REMARK
+
+
+class StructuredBot(fp.PoeBot):
+    """Answers the proxy's structured-output instruction as a person would: a preamble, the
+    value in a ```json fence, a trailing remark, streamed in 3-7 character pieces (so the fence
+    and the value are split anywhere). The value is built from the schema on the `JSON schema: `
+    line of its system messages, or is `{"answer": <last user text>}` when that message asks
+    for a `JSON object`. The last user text steers it: `wrong` gives a value the schema refuses,
+    `prose` (or no JSON instruction at all) a sentence without JSON."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        system = "\n".join(m.content for m in request.query if m.role == "system")
+        last = next(m.content for m in reversed(request.query) if m.role == "user")
+        text = structured_answer(system, last)
+        start = 0
+        for size in itertools.cycle((3, 5, 7, 4, 6)):
+            if start >= len(text):
+                break
+            yield fp.PartialResponse(text=text[start : start + size])
+            start += size
+
+
 IMAGE_BOT = {
     "id": "imagebot",
     "object": "model",
@@ -440,6 +483,7 @@ class FakePoe:
             TwoCallsBot(path="/bot/twotoolbot"),
             *(EchoBot(path=f"/bot/{entry['id']}") for entry in PARAMETER_BOTS),
             EchoBot(path=f"/bot/{PRIVATE_ECHO}"),
+            StructuredBot(path="/bot/structbot"),
         ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
-_PACKAGES = ("openai", "@anthropic-ai/claude-code")
+_PACKAGES = ("openai", "@anthropic-ai/claude-code", "ai", "@ai-sdk/openai", "zod")
 
 
 def node_binary() -> str:
