@@ -12,9 +12,9 @@ from generated.anthropic import CountTokensRequest, CreateMessageRequest
 from service.access.caller import caller_from_headers
 from service.core.conversation import Conversation
 from service.core.engine import Engine
-from service.errors import invalid
 from service.fronts.anthropic.encode import BlockWriter, message_body
 from service.fronts.anthropic.request import server_tools, to_conversation
+from service.fronts.server_tools import bot_parameters_for
 from service.http.json_body import parse_body
 from service.http.middleware import request_id
 from service.http.sse import relay
@@ -59,19 +59,5 @@ async def count_tokens(request: Request) -> HTTPResponse:
 async def _conversation(
     engine: Engine, body: CreateMessageRequest | CountTokensRequest
 ) -> Conversation:
-    """Server tools (web search...) reach the bot as the parameter it declares for them on Poe;
-    one the bot does not declare is refused, not silently dropped."""
-    mapped = {}
-    wanted = server_tools(body)
-    if wanted:
-        declared = (await engine.resolve(body.model)).declared_parameters
-        for index, parameter in wanted:
-            if parameter not in declared:
-                raise invalid(
-                    f"The server tool `{body.tools[index].type}` is not available for "
-                    f"`{body.model}`: Poe declares no `{parameter}` parameter for this bot",
-                    param=f"tools[{index}]",
-                    code="unsupported_tool",
-                )
-            mapped[parameter] = True
-    return to_conversation(body, mapped)
+    wanted = [(index, body.tools[index].type, parameter) for index, parameter in server_tools(body)]
+    return to_conversation(body, await bot_parameters_for(engine, body.model, wanted))
