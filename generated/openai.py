@@ -261,17 +261,6 @@ class Image(BaseModel):
     ] = MISSING
 
 
-class MaxOutputTokens(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description="Poe takes no limit: accepted, echoed, and a bot that says it was cut makes the\nresponse `incomplete` (`max_output_tokens`).\n",
-            ge=1.0,
-            multiple_of=1.0,
-        ),
-    ]
-
-
 class InputTextContent(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1057,9 +1046,11 @@ class CreateResponse(BaseModel):
     reasoning: Reasoning | None | MISSING = MISSING
     text: ResponseTextParam | None | MISSING = MISSING
     max_output_tokens: Annotated[
-        MaxOutputTokens | None | MISSING,
+        float | None | MISSING,
         Field(
-            description="Poe takes no limit: accepted, echoed, and a bot that says it was cut makes the\nresponse `incomplete` (`max_output_tokens`).\n"
+            description="Poe takes no limit: accepted, echoed, and a bot that says it was cut makes the\nresponse `incomplete` (`max_output_tokens`).\n",
+            ge=1.0,
+            multiple_of=1.0,
         ),
     ] = MISSING
     temperature: Annotated[

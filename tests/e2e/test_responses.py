@@ -270,6 +270,18 @@ def test_web_search_maps_to_a_declared_bot_parameter_or_is_refused(client):
         assert caught.value.body["param"] == "tools[0]" and f"`{tool}`" in caught.value.message
 
 
+def test_an_answer_cut_at_a_length_limit_is_incomplete(client, service):
+    response = client.responses.create(model="cutbot", input="x", max_output_tokens=64)
+    assert response.status == "incomplete" and response.max_output_tokens == 64
+    assert response.incomplete_details.reason == "max_output_tokens"
+    assert response.output_text == "The answer was"
+    events = raw_events(service.url, {"model": "cutbot", "input": "x"})
+    assert events[-1][0] == "response.incomplete"
+    last = events[-1][1]["response"]
+    assert last["status"] == "incomplete" and last["usage"]["output_tokens"] > 0
+    assert last["incomplete_details"] == {"reason": "max_output_tokens"}
+
+
 def test_stream_events_come_in_the_order_the_sdk_and_codex_require(service):
     events = raw_events(service.url, {"model": "thinktoolbot", "input": "x", "tools": TOOLS})
     names = [name for name, _ in events]

@@ -222,6 +222,14 @@ class ThinkToolBot(fp.PoeBot):
         yield _json_chunk({}, "tool_calls")
 
 
+class CutBot(fp.PoeBot):
+    """Says its answer was cut at a length limit (an OpenAI-style `finish_reason: length`)."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        yield fp.PartialResponse(text="The answer was")
+        yield _json_chunk({}, "length")
+
+
 # Errors a bot reports inside a 200 stream, chosen by the last message.
 ERRORS = {
     "rate": {
@@ -390,6 +398,7 @@ class FakePoe:
             ImageBot(self.url, path="/bot/imagebot"),
             TwoCallsBot(path="/bot/twotoolbot"),
             ThinkToolBot(path="/bot/thinktoolbot"),
+            CutBot(path="/bot/cutbot"),
         ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 
