@@ -459,6 +459,7 @@ class InputTokensDetails(BaseModel):
         extra="allow",
     )
     cached_tokens: Annotated[int, Field(ge=0)]
+    cache_write_tokens: Annotated[int, Field(ge=0)]
 
 
 class OutputTokensDetails(BaseModel):
@@ -473,7 +474,9 @@ class ResponseUsage(BaseModel):
         extra="allow",
     )
     input_tokens: Annotated[int, Field(ge=0)]
-    input_tokens_details: InputTokensDetails
+    input_tokens_details: Annotated[
+        InputTokensDetails, Field(description="Always 0 (Poe reports no caching).")
+    ]
     output_tokens: Annotated[int, Field(ge=0)]
     output_tokens_details: OutputTokensDetails
     total_tokens: Annotated[int, Field(ge=0)]

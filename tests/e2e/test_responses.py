@@ -80,6 +80,7 @@ def test_create_answers_a_string_input_with_a_response_object(client):
     assert usage.output_tokens == 2 and usage.input_tokens > 0
     assert usage.total_tokens == usage.input_tokens + usage.output_tokens
     assert usage.input_tokens_details.cached_tokens == 0
+    assert usage.input_tokens_details.cache_write_tokens == 0
     assert usage.output_tokens_details.reasoning_tokens == 0
     # The request's settings are echoed; nothing is stored yet.
     assert response.metadata == {"a": "b"} and response.tools == []
