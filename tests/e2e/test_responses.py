@@ -355,6 +355,12 @@ def test_errors_before_the_stream_are_openai_error_bodies(client):
         client.responses.create(model="echobot", input="x", temperature=5)
     assert caught.value.body["param"] == "temperature"
     assert caught.value.body["type"] == "invalid_request_error"
+    # An item names its own bad field, not the union of input shapes it is one of.
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model="echobot", input=[{"type": "function_call", "name": "f", "arguments": "{}"}]
+        )
+    assert caught.value.body["param"] == "input[0].call_id"
 
 
 def test_previous_response_id_is_refused_until_responses_are_stored(client):
