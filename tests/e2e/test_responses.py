@@ -89,6 +89,27 @@ def test_create_answers_a_string_input_with_a_response_object(client):
     assert response.text.format.type == "text"
 
 
+def test_text_format_and_settings_are_accepted_and_echoed(client):
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}
+    text = {
+        "format": {"type": "json_schema", "name": "answer", "schema": schema, "strict": True},
+        "verbosity": "low",
+    }
+    response = client.responses.create(
+        model="echobot",
+        input="x",
+        text=text,
+        top_p=0.5,
+        truncation="auto",
+        prompt_cache_key="k1",
+        extra_body={"client_metadata": {"a": "b"}, "some_new_field": [1]},
+    )
+    fmt = response.text.format
+    assert (fmt.type, fmt.name, fmt.schema_, fmt.strict) == ("json_schema", "answer", schema, True)
+    assert response.text.verbosity == "low"
+    assert (response.top_p, response.truncation) == (0.5, "auto")
+
+
 def test_unversioned_path(service):
     response = httpx.post(
         service.url + "/responses",

@@ -82,9 +82,10 @@ class EventWriter:
     def __init__(self, request: Request, head: dict[str, Any], exact_usage: bool = True) -> None:
         self._head = head
         self._seq = 0
-        self._start: bytes | None = self._frame(
-            "response.created", {"response": head}
-        ) + self._frame("response.in_progress", {"response": head})
+        response = _json(head)  # serialised once for both opening events
+        self._start: bytes | None = self._lifecycle("response.created", response) + self._lifecycle(
+            "response.in_progress", response
+        )
         self._items: list[_Item] = []
         self._open: _Item | None = None  # the open reasoning or message item
         self._calls: dict[int, _Item] = {}  # open function calls by the core's call index
@@ -97,6 +98,16 @@ class EventWriter:
         body = _json({"type": kind, "sequence_number": self._seq, **fields})
         self._seq += 1
         return b"event: " + kind.encode() + b"\ndata: " + body + b"\n\n"
+
+    def _lifecycle(self, kind: str, response: bytes) -> bytes:
+        frame = b'event: %s\ndata: {"type":"%s","sequence_number":%d,"response":%s}\n\n' % (
+            kind.encode(),
+            kind.encode(),
+            self._seq,
+            response,
+        )
+        self._seq += 1
+        return frame
 
     def _delta(self, item: _Item, text: str) -> bytes:
         """The hot path: only the text and the sequence number are serialised."""
