@@ -887,7 +887,7 @@ class TokenCountsBody(BaseModel):
     input: Annotated[
         str | list[EasyInputMessage | FunctionToolCall | FunctionCallOutputItemParam | ReasoningItem | ItemReferenceParam | ResponseOtherItem],
         Field(
-            description="A text (one user message), or a list of input items. Items without `type` but with\n`role` and `content` are messages.\n"
+            description="A text (one user message), or a list of input items. Items without `type` but with\n`role` and `content` are messages. An empty list, or one of only reasoning and\nbuilt-in tool items (which are dropped), is a 400 without `instructions`.\n"
         ),
     ]
     instructions: str | None | MISSING = MISSING
@@ -1020,7 +1020,7 @@ class CreateResponse(BaseModel):
     input: Annotated[
         str | list[EasyInputMessage | FunctionToolCall | FunctionCallOutputItemParam | ReasoningItem | ItemReferenceParam | ResponseOtherItem],
         Field(
-            description="A text (one user message), or a list of input items. Items without `type` but with\n`role` and `content` are messages.\n"
+            description="A text (one user message), or a list of input items. Items without `type` but with\n`role` and `content` are messages. An empty list, or one of only reasoning and\nbuilt-in tool items (which are dropped), is a 400 without `instructions`.\n"
         ),
     ]
     instructions: Annotated[

@@ -36,7 +36,18 @@ def _refused_param(body: object) -> tuple[str, ...]:
     items = body.get("input")
     if isinstance(items, list) and any(_refusable_item(item) for item in items):
         params.append("input[")
+    if isinstance(items, list) and not body.get("instructions") and all(_dropped(i) for i in items):
+        params.append("input")  # nothing left for the bot
     return tuple(params)
+
+
+def _dropped(item: object) -> bool:
+    return isinstance(item, dict) and item.get("type") not in (
+        None,
+        "message",
+        "function_call",
+        "function_call_output",
+    )
 
 
 def _refusable_item(item: object) -> bool:

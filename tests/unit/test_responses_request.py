@@ -95,9 +95,10 @@ def test_images_and_files_become_file_parts_named_by_their_place():
         ({"input": "x", "previous_response_id": "resp_1"}, "previous_response_id"),
         ({"input": "x", "background": True}, "background"),
         ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]"),
+        ({"input": [{"type": "reasoning"}, {"type": "web_search_call"}]}, "input"),
     ],
 )
-def test_what_needs_stored_responses_is_refused_naming_the_field(body, param):
+def test_what_cannot_be_answered_is_refused_naming_the_field(body, param):
     with pytest.raises(ServiceError) as caught:
         to_conversation(parse(**body))
     assert caught.value.param == param and caught.value.status == 400

@@ -101,6 +101,12 @@ def to_conversation(body: Any, bot_parameters: dict[str, Any] | None = None) -> 
     else:
         for i, item in enumerate(body.input):
             _add_item(turns, item, f"input[{i}]")
+    if not turns:
+        raise invalid(
+            "The input has nothing for the bot: give at least one message or function call "
+            "output (reasoning and built-in tool items are dropped)",
+            param="input",
+        )
     tools = [
         ToolSpec(t.name, given(t.description), given(t.parameters))
         for t in given(body.tools) or []
