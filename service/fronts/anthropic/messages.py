@@ -59,5 +59,7 @@ async def count_tokens(request: Request) -> HTTPResponse:
 async def _conversation(
     engine: Engine, body: CreateMessageRequest | CountTokensRequest
 ) -> Conversation:
+    """Server tools (web search...) reach the bot as the parameter it declares for them on Poe
+    (fronts/server_tools.py)."""
     wanted = [(index, body.tools[index].type, parameter) for index, parameter in server_tools(body)]
     return to_conversation(body, await bot_parameters_for(engine, body.model, wanted))

@@ -73,7 +73,6 @@ class EventWriter:
         "_head",
         "_items",
         "_open",
-        "_reasoning",
         "_seq",
         "_start",
         "stream",
@@ -89,7 +88,6 @@ class EventWriter:
         self._items: list[_Item] = []
         self._open: _Item | None = None  # the open reasoning or message item
         self._calls: dict[int, _Item] = {}  # open function calls by the core's call index
-        self._reasoning: list[str] = []
         self._exact = exact_usage
         self.stream = EventStream(request)
         self.stream.ping = self.ping
@@ -127,8 +125,6 @@ class EventWriter:
                 if event.text:
                     item = self._text_item("message" if kind is TextDelta else "reasoning", frames)
                     frames.append(self._delta(item, event.text))
-                    if kind is ReasoningDelta:
-                        self._reasoning.append(event.text)
             elif kind is ToolCallStart:
                 self._close_open(frames)
                 item = self._add_call(event, frames)
@@ -274,7 +270,7 @@ class EventWriter:
         for item in self._calls.values():
             self._close_call(item, frames)
         self._calls = {}
-        reasoning = "".join(self._reasoning)
+        reasoning = "".join(item.text() for item in self._items if item.kind == "reasoning")
         reasoning_tokens = await tokens.text_tokens(reasoning, self._exact) if reasoning else 0
         usage = usage_body(finish.usage or Usage(0, 0), reasoning_tokens)
         output = [self._rendered(item, "completed") for item in self._items]
