@@ -158,7 +158,8 @@ def test_images_by_data_uri_and_files_are_attached(client, fake_poe):
         client,
         [
             {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}", "detail": "auto"},
-            {"type": "input_image", "image_url": "https://example.com/cat.jpg"},
+            # Files of their own: uploads are cached per caller, across test modules too.
+            {"type": "input_image", "image_url": "https://example.com/responses-cat.jpg"},
             {
                 "type": "input_file",
                 "filename": "report.pdf",
