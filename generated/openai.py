@@ -297,10 +297,12 @@ class OutputTextContent(BaseModel):
     type: Literal["output_text"]
     text: str
     annotations: Annotated[
-        list[dict[str, Any]] | MISSING, Field(description="Always empty in this service's output.")
+        list[dict[str, Any]] | None | MISSING,
+        Field(description="Always empty in this service's output."),
     ] = MISSING
     logprobs: Annotated[
-        list[dict[str, Any]] | MISSING, Field(description="Always empty in this service's output.")
+        list[dict[str, Any]] | None | MISSING,
+        Field(description="Always empty in this service's output."),
     ] = MISSING
 
 
@@ -317,13 +319,15 @@ class FunctionToolCall(BaseModel):
         extra="allow",
     )
     type: Literal["function_call"]
-    id: Annotated[str | MISSING, Field(description="The item's id (`fc_...`).")] = MISSING
+    id: Annotated[
+        str | None | MISSING, Field(description="The item's id (`fc_...`); clients may send null.")
+    ] = MISSING
     call_id: Annotated[
         str, Field(description="The call's id, which the function_call_output answers.")
     ]
     name: str
     arguments: Annotated[str, Field(description="The arguments as JSON text.")]
-    status: Literal["in_progress", "completed", "incomplete"] | MISSING = MISSING
+    status: Literal["in_progress", "completed", "incomplete"] | None | MISSING = MISSING
 
 
 class SummaryTextContent(BaseModel):
@@ -680,11 +684,11 @@ class ReasoningItem(BaseModel):
         extra="allow",
     )
     type: Literal["reasoning"]
-    id: str | MISSING = MISSING
-    summary: list[SummaryTextContent] | MISSING = MISSING
-    content: list[dict[str, Any]] | MISSING = MISSING
+    id: str | None | MISSING = MISSING
+    summary: list[SummaryTextContent] | None | MISSING = MISSING
+    content: list[dict[str, Any]] | None | MISSING = MISSING
     encrypted_content: str | None | MISSING = MISSING
-    status: Literal["in_progress", "completed", "incomplete"] | MISSING = MISSING
+    status: Literal["in_progress", "completed", "incomplete"] | None | MISSING = MISSING
 
 
 class ListModelsResponse(BaseModel):
@@ -757,8 +761,8 @@ class EasyInputMessage(BaseModel):
     type: Literal["message"] | MISSING = MISSING
     role: Literal["user", "assistant", "system", "developer"]
     content: str | list[Annotated[InputTextContent | InputImageContent | InputFileContent | OutputTextContent | RefusalContent, Field(discriminator="type")]]
-    id: str | MISSING = MISSING
-    status: str | MISSING = MISSING
+    id: str | None | MISSING = MISSING
+    status: str | None | MISSING = MISSING
 
 
 class ResponseTextParam(BaseModel):

@@ -163,3 +163,25 @@ def test_text_format_is_parsed_for_the_core():
         )
     )
     assert fmt == OutputFormat("json_schema", name="n", schema=schema, strict=True)
+
+
+def test_items_sent_back_with_null_ids_and_statuses_are_accepted():
+    # As some clients serialise what they got back: ids, statuses and parts as null.
+    conversation = to_conversation(
+        parse(
+            input=[
+                {"role": "user", "content": "q"},
+                {"type": "reasoning", "id": None, "summary": None, "content": None},
+                {
+                    "type": "message",
+                    "id": None,
+                    "status": None,
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": "a", "annotations": None}],
+                },
+                {**call("c1"), "id": None, "status": None},
+            ]
+        )
+    )
+    assert [t.role for t in conversation.turns] == ["user", "assistant"]
+    assert conversation.turns[1].tool_calls == [ToolCall("c1", "f", "{}")]
