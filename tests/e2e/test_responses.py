@@ -400,6 +400,17 @@ def test_input_tokens_match_usage(client):
     assert counted.input_tokens == answered.usage.input_tokens > 0
 
 
+def raw_text(url: str, body: dict) -> str:
+    with httpx.stream(
+        "POST",
+        url + "/v1/responses",
+        json={**body, "stream": True},
+        headers={"authorization": "Bearer k"},
+        timeout=30,
+    ) as response:
+        return response.read().decode()
+
+
 def test_silence_is_kept_alive_and_the_stream_still_completes(start_service, fake_poe):
     running = start_service(
         {
@@ -408,15 +419,18 @@ def test_silence_is_kept_alive_and_the_stream_still_completes(start_service, fak
             "POE_FIRST_EVENT_TIMEOUT": "1.2",
         }
     )
-    with httpx.stream(
-        "POST",
-        running.url + "/v1/responses",
-        json={"model": "slow", "input": "x", "stream": True},
-        headers={"authorization": "Bearer k"},
-        timeout=30,
-    ) as response:
-        text = response.read().decode()
-    assert text.startswith("event: response.created") and ": ping\n\n" in text
+    for model in ("slow", "hang"):
+        text = raw_text(running.url, {"model": model, "input": "x"})
+        assert text.startswith("event: response.created") and ": ping\n\n" in text
     events = raw_events(running.url, {"model": "slow", "input": "x"})
     assert events[-1][0] == "response.completed"
     assert events[-1][1]["response"]["output"][0]["content"][0]["text"] == "slow late"
+    # Silent from the start: the first keep-alive opens the response (clients refuse anything
+    # before response.created), and Poe's timeout then ends it with response.failed.
+    events = raw_events(running.url, {"model": "hang", "input": "x"})
+    assert [name for name, _ in events] == [
+        "response.created",
+        "response.in_progress",
+        "response.failed",
+    ]
+    assert events[-1][1]["response"]["error"]["code"] == "server_error"
