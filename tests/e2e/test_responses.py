@@ -352,6 +352,61 @@ def test_stream_events_come_in_the_order_the_sdk_and_codex_require(service):
     assert usage["output_tokens_details"]["reasoning_tokens"] > 0
 
 
+def test_a_codex_shaped_request_streams_to_completion(service):
+    """The body Codex CLI sends: earlier turns re-sent with their reasoning (encrypted, as
+    OpenAI gave it), store false, include, prompt_cache_key, text.verbosity, client_metadata."""
+    shell = {
+        "type": "function",
+        "name": "shell",
+        "description": "Runs a shell command",
+        "strict": False,
+        "parameters": {
+            "type": "object",
+            "properties": {"command": {"type": "array", "items": {"type": "string"}}},
+            "required": ["command"],
+            "additionalProperties": False,
+        },
+    }
+    body = {
+        "model": "streambot",
+        "instructions": "You are a coding agent.",
+        "input": [
+            {"type": "message", "role": "user", "content": [_text("list the files")]},
+            {
+                "type": "reasoning",
+                "id": "rs_0",
+                "summary": [],
+                "content": None,
+                "encrypted_content": "gAAAA-opaque",
+            },
+            {
+                "type": "function_call",
+                "id": None,
+                "call_id": "call_0",
+                "name": "shell",
+                "arguments": '{"command":["ls"]}',
+            },
+            {"type": "function_call_output", "call_id": "call_0", "output": "README.md"},
+            {"type": "message", "role": "user", "content": [_text("thanks")]},
+        ],
+        "tools": [shell],
+        "tool_choice": "auto",
+        "parallel_tool_calls": False,
+        "reasoning": {"effort": "medium", "summary": "auto"},
+        "store": False,
+        "include": ["reasoning.encrypted_content"],
+        "prompt_cache_key": "0b5c-session",
+        "text": {"verbosity": "medium"},
+        "client_metadata": {"x-codex-turn": "2"},
+    }
+    events = raw_events(service.url, body)
+    assert events[0][0] == "response.created" and events[-1][0] == "response.completed"
+    completed = events[-1][1]["response"]
+    assert completed["id"].startswith("resp_")
+    assert completed["output"][0]["content"][0]["text"] == "Hello, wörld ✓"
+    assert set(completed["usage"]) >= {"input_tokens", "output_tokens", "total_tokens"}
+
+
 def test_a_failure_mid_stream_ends_with_response_failed(client, service):
     events = raw_events(service.url, {"model": "errorbot", "input": "after:rate"})
     assert events[0][0] == "response.created" and events[-1][0] == "response.failed"
