@@ -272,6 +272,239 @@ class Image(BaseModel):
     ] = MISSING
 
 
+class InputTextContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["input_text"]
+    text: str
+
+
+class InputImageContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["input_image"]
+    image_url: str | None | MISSING = MISSING
+    file_id: str | None | MISSING = MISSING
+    detail: Annotated[str | MISSING, Field(description="Accepted and ignored.")] = MISSING
+
+
+class InputFileContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["input_file"]
+    file_data: str | MISSING = MISSING
+    file_url: str | MISSING = MISSING
+    file_id: str | None | MISSING = MISSING
+    filename: str | MISSING = MISSING
+
+
+class OutputTextContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["output_text"]
+    text: str
+    annotations: Annotated[
+        list[dict[str, Any]] | None | MISSING,
+        Field(description="Always empty in this service's output."),
+    ] = MISSING
+    logprobs: Annotated[
+        list[dict[str, Any]] | None | MISSING,
+        Field(description="Always empty in this service's output."),
+    ] = MISSING
+
+
+class RefusalContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["refusal"]
+    refusal: str
+
+
+class FunctionToolCall(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["function_call"]
+    id: Annotated[
+        str | None | MISSING, Field(description="The item's id (`fc_...`); clients may send null.")
+    ] = MISSING
+    call_id: Annotated[
+        str, Field(description="The call's id, which the function_call_output answers.")
+    ]
+    name: str
+    arguments: Annotated[str, Field(description="The arguments as JSON text.")]
+    status: Literal["in_progress", "completed", "incomplete"] | None | MISSING = MISSING
+
+
+class SummaryTextContent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["summary_text"]
+    text: str
+
+
+class ItemReferenceParam(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["item_reference"]
+    id: str
+
+
+class ResponseOtherItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["web_search_call", "file_search_call", "computer_call", "computer_call_output", "image_generation_call", "code_interpreter_call", "local_shell_call", "local_shell_call_output", "shell_call", "shell_call_output", "apply_patch_call", "apply_patch_call_output", "mcp_list_tools", "mcp_approval_request", "mcp_approval_response", "mcp_call", "custom_tool_call", "custom_tool_call_output", "tool_search_call", "tool_search_output", "compaction"]
+
+
+class FunctionTool(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["function"]
+    name: Annotated[str, Field(max_length=128, min_length=1)]
+    description: str | None | MISSING = MISSING
+    parameters: Annotated[
+        dict[str, Any] | None | MISSING,
+        Field(description="The parameters as a JSON Schema object."),
+    ] = MISSING
+    strict: Annotated[bool | None | MISSING, Field(description="Accepted; not enforced.")] = MISSING
+
+
+class BuiltInTool(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11", "file_search", "code_interpreter", "image_generation", "computer_use_preview", "computer", "mcp", "local_shell", "shell", "apply_patch", "custom", "tool_search"]
+
+
+class ToolChoiceFunction(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["function"]
+    name: str
+
+
+class ToolChoiceAllowed(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["allowed_tools"]
+    mode: Literal["auto", "required"]
+    tools: list[dict[str, Any]]
+
+
+class Reasoning(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    effort: Annotated[
+        str | None | MISSING,
+        Field(
+            description="`minimal`, `low`, `medium`, `high`... (any string): sent as the bot's\n`reasoning_effort` parameter where Poe's list declares it.\n"
+        ),
+    ] = MISSING
+    summary: Annotated[
+        str | None | MISSING,
+        Field(description="Accepted; the bot's whole thinking is the summary."),
+    ] = MISSING
+
+
+class ResponseFormatText(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["text"]
+
+
+class ResponseFormatJsonObject(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["json_object"]
+
+
+class TextResponseFormatJsonSchema(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["json_schema"]
+    name: Annotated[str, Field(max_length=64, min_length=1)]
+    description: str | MISSING = MISSING
+    schema_: Annotated[dict[str, Any], Field(alias="schema")]
+    strict: bool | None | MISSING = MISSING
+
+
+class TokenCountsResource(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    object: Literal["response.input_tokens"]
+    input_tokens: Annotated[int, Field(ge=0)]
+
+
+class IncompleteDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    reason: Literal["max_output_tokens", "content_filter"]
+
+
+class OutputMessage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["message"]
+    id: Annotated[str, Field(description="`msg_` and hex digits.")]
+    role: Literal["assistant"]
+    status: Literal["in_progress", "completed", "incomplete"]
+    content: list[OutputTextContent]
+
+
+class InputTokensDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    cached_tokens: Annotated[int, Field(ge=0)]
+    cache_write_tokens: Annotated[int, Field(ge=0)]
+
+
+class OutputTokensDetails(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    reasoning_tokens: Annotated[int, Field(ge=0)]
+
+
+class ResponseUsage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    input_tokens: Annotated[int, Field(ge=0)]
+    input_tokens_details: Annotated[
+        InputTokensDetails, Field(description="Always 0 (Poe reports no caching).")
+    ]
+    output_tokens: Annotated[int, Field(ge=0)]
+    output_tokens_details: OutputTokensDetails
+    total_tokens: Annotated[int, Field(ge=0)]
+
+
+class ResponseError(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    code: str
+    message: str
+
+
 class ErrorResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -454,6 +687,29 @@ class ImagesResponse(BaseModel):
     data: list[Image]
 
 
+class FunctionCallOutputItemParam(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["function_call_output"]
+    call_id: Annotated[str, Field(min_length=1)]
+    output: str | list[Annotated[InputTextContent | InputImageContent | InputFileContent | OutputTextContent | RefusalContent, Field(discriminator="type")]]
+    id: str | None | MISSING = MISSING
+    status: str | None | MISSING = MISSING
+
+
+class ReasoningItem(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["reasoning"]
+    id: str | None | MISSING = MISSING
+    summary: list[SummaryTextContent] | None | MISSING = MISSING
+    content: list[dict[str, Any]] | None | MISSING = MISSING
+    encrypted_content: str | None | MISSING = MISSING
+    status: Literal["in_progress", "completed", "incomplete"] | None | MISSING = MISSING
+
+
 class ListModelsResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -517,6 +773,79 @@ class ChatCompletionStreamResponseDelta(BaseModel):
     ] = MISSING
 
 
+class EasyInputMessage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["message"] | MISSING = MISSING
+    role: Literal["user", "assistant", "system", "developer"]
+    content: str | list[Annotated[InputTextContent | InputImageContent | InputFileContent | OutputTextContent | RefusalContent, Field(discriminator="type")]]
+    id: str | None | MISSING = MISSING
+    status: str | None | MISSING = MISSING
+
+
+class ResponseTextParam(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    format: Annotated[
+        ResponseFormatText | TextResponseFormatJsonSchema | ResponseFormatJsonObject | MISSING,
+        Field(discriminator="type"),
+    ] = MISSING
+    verbosity: Annotated[str | None | MISSING, Field(description="Accepted and echoed.")] = MISSING
+
+
+class Response(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(description="`resp_` and hex digits.")]
+    object: Literal["response"]
+    created_at: Annotated[int, Field(description="Unix time (seconds).")]
+    status: Literal["completed", "failed", "in_progress", "incomplete"]
+    model: str
+    output: list[
+        Annotated[OutputMessage | ReasoningItem | FunctionToolCall, Field(discriminator="type")]
+    ]
+    usage: ResponseUsage | None | MISSING = MISSING
+    error: ResponseError | None
+    incomplete_details: IncompleteDetails | None
+    instructions: str | None
+    tools: list[FunctionTool | BuiltInTool]
+    tool_choice: ToolChoiceFunction | ToolChoiceAllowed | Literal["none", "auto", "required"]
+    parallel_tool_calls: bool
+    text: ResponseTextParam | MISSING = MISSING
+    reasoning: Reasoning | None | MISSING = MISSING
+    metadata: dict[str, Any]
+    previous_response_id: str | None | MISSING = MISSING
+    store: bool | MISSING = MISSING
+    temperature: float | None
+    top_p: float | None
+    max_output_tokens: float | None | MISSING = MISSING
+    truncation: str | None | MISSING = MISSING
+
+
+class ResponseStreamEvent(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: str
+    sequence_number: Annotated[int, Field(ge=0)]
+    response: Response | MISSING = MISSING
+    output_index: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    item: Annotated[
+        OutputMessage | ReasoningItem | FunctionToolCall | MISSING, Field(discriminator="type")
+    ] = MISSING
+    item_id: str | MISSING = MISSING
+    content_index: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    summary_index: Annotated[int | MISSING, Field(ge=0)] = MISSING
+    part: dict[str, Any] | MISSING = MISSING
+    delta: str | MISSING = MISSING
+    text: str | MISSING = MISSING
+    name: str | MISSING = MISSING
+    arguments: str | MISSING = MISSING
+
+
 class ChatCompletionRequestUserMessage(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -571,6 +900,30 @@ class CreateChatCompletionStreamResponse(BaseModel):
     choices: list[ChatCompletionStreamChoice]
     usage: CompletionUsage | None | MISSING = MISSING
     system_fingerprint: str | MISSING = MISSING
+
+
+class TokenCountsBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    model: Annotated[str, Field(max_length=256, min_length=1)]
+    input: Annotated[
+        str | list[EasyInputMessage | FunctionToolCall | FunctionCallOutputItemParam | ReasoningItem | ItemReferenceParam | ResponseOtherItem],
+        Field(
+            description="A text (one user message), or a list of input items. Items without `type` but with\n`role` and `content` are messages. An empty list, or one of only reasoning and\nbuilt-in tool items (which are dropped), is a 400 without `instructions`.\n"
+        ),
+    ]
+    instructions: str | None | MISSING = MISSING
+    tools: list[FunctionTool | BuiltInTool] | None | MISSING = MISSING
+    tool_choice: ToolChoiceFunction | ToolChoiceAllowed | Literal["none", "auto", "required"] | None | MISSING = (
+        MISSING
+    )
+    parallel_tool_calls: bool | None | MISSING = MISSING
+    reasoning: Reasoning | None | MISSING = MISSING
+    text: ResponseTextParam | None | MISSING = MISSING
+    previous_response_id: Annotated[
+        str | None | MISSING, Field(description="Not available yet (a 400), as in createResponse.")
+    ] = MISSING
 
 
 class CreateChatCompletionRequest(BaseModel):
@@ -672,4 +1025,98 @@ class CreateChatCompletionRequest(BaseModel):
     ] = MISSING
     metadata: Annotated[
         dict[str, Any] | None | MISSING, Field(description="Accepted and ignored. Any object.")
+    ] = MISSING
+
+
+class CreateResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    model: Annotated[
+        str,
+        Field(
+            description="The model id (a Poe bot name, e.g. `claude-sonnet-4.6`; display names work too).",
+            max_length=256,
+            min_length=1,
+        ),
+    ]
+    input: Annotated[
+        str | list[EasyInputMessage | FunctionToolCall | FunctionCallOutputItemParam | ReasoningItem | ItemReferenceParam | ResponseOtherItem],
+        Field(
+            description="A text (one user message), or a list of input items. Items without `type` but with\n`role` and `content` are messages. An empty list, or one of only reasoning and\nbuilt-in tool items (which are dropped), is a 400 without `instructions`.\n"
+        ),
+    ]
+    instructions: Annotated[
+        str | None | MISSING, Field(description="A system message put before the input.")
+    ] = MISSING
+    stream: Annotated[
+        bool | None | MISSING,
+        Field(description="If true, the answer is a stream of server-sent events."),
+    ] = MISSING
+    stream_options: Annotated[
+        dict[str, Any] | None | MISSING, Field(description="Accepted and ignored.")
+    ] = MISSING
+    tools: Annotated[
+        list[FunctionTool | BuiltInTool] | None | MISSING,
+        Field(
+            description="Function tools the model may call, in the flat Responses shape. Built-in tools of the\nweb search family reach a bot that declares a `web_search` parameter in Poe's list;\nany other built-in tool, or web search for a bot without that parameter, is a 400\nnaming the tool.\n"
+        ),
+    ] = MISSING
+    tool_choice: ToolChoiceFunction | ToolChoiceAllowed | Literal["none", "auto", "required"] | None | MISSING = (
+        MISSING
+    )
+    parallel_tool_calls: Annotated[
+        bool | None | MISSING,
+        Field(description="false: only the first tool call of an answer is kept."),
+    ] = MISSING
+    reasoning: Reasoning | None | MISSING = MISSING
+    text: ResponseTextParam | None | MISSING = MISSING
+    max_output_tokens: Annotated[
+        float | None | MISSING,
+        Field(
+            description="Poe takes no limit: accepted, echoed, and a bot that says it was cut makes the\nresponse `incomplete` (`max_output_tokens`).\n",
+            ge=1.0,
+            multiple_of=1.0,
+        ),
+    ] = MISSING
+    temperature: Annotated[
+        float | None | MISSING,
+        Field(description="Sampling temperature, passed to Poe.", ge=0.0, le=2.0),
+    ] = MISSING
+    top_p: Annotated[
+        float | None | MISSING,
+        Field(description="Accepted and echoed (Poe has no equivalent).", ge=0.0, le=1.0),
+    ] = MISSING
+    metadata: Annotated[
+        dict[str, Any] | None | MISSING, Field(description="Echoed in the response.")
+    ] = MISSING
+    store: Annotated[
+        bool | None | MISSING,
+        Field(description="Accepted; nothing is stored yet (the response says `store` false)."),
+    ] = MISSING
+    previous_response_id: Annotated[
+        str | None | MISSING,
+        Field(
+            description="Stored responses are not available yet: a request that names one is refused with a\n400 (`param: previous_response_id`).\n"
+        ),
+    ] = MISSING
+    background: Annotated[
+        bool | None | MISSING,
+        Field(description="`true` needs stored responses, which are not available yet (a 400)."),
+    ] = MISSING
+    include: Annotated[
+        list[str] | None | MISSING,
+        Field(description="Accepted and ignored (e.g. `reasoning.encrypted_content`)."),
+    ] = MISSING
+    prompt_cache_key: Annotated[
+        str | None | MISSING, Field(description="Accepted and ignored.")
+    ] = MISSING
+    truncation: Annotated[
+        Literal["auto", "disabled"] | None | MISSING, Field(description="Accepted and echoed.")
+    ] = MISSING
+    user: Annotated[Any | MISSING, Field(description="Accepted and ignored; any JSON value.")] = (
+        MISSING
+    )
+    service_tier: Annotated[
+        Any | MISSING, Field(description="Accepted and ignored; any JSON value.")
     ] = MISSING

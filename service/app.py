@@ -20,6 +20,7 @@ from service.core.files import AttachmentResolver
 from service.fronts import error_body_for, models
 from service.fronts.anthropic import messages
 from service.fronts.openai import chat, images
+from service.fronts.responses import routes as responses
 from service.http import errors, middleware
 from service.http.request_log import RequestLoggingSanic
 from service.http.sse import Keepalive
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.blueprint(chat.bp)
     app.blueprint(images.bp)
     app.blueprint(messages.bp)
+    app.blueprint(responses.bp)
     app.blueprint(admin.bp)
     app.ctx.admin_page = admin.load_page()
     app.ctx.login_throttle = admin.LoginThrottle(settings.admin_login_max_delay)

@@ -105,10 +105,26 @@ def invalid_json() -> ServiceError:
 
 
 def invalid_request(exc: ValidationError, data: Any) -> ServiceError:
-    """A 400 naming the bad field (`messages[0].content`) from pydantic's first error."""
-    err = exc.errors(include_url=False)[0]
+    """A 400 naming the bad field (`messages[0].content`) from pydantic's most telling error."""
+    err = _most_specific(exc.errors(include_url=False))
     param = param_path(data, err["loc"])
     return invalid(f"Invalid value for `{param}`: {err['msg']}", param=param)
+
+
+def _most_specific(errors: list[Any]) -> Any:
+    """Of the errors of a union without a discriminator (a Responses input item: a message
+    without `type`, or a function call...), the one of the variant the client meant: variants
+    whose `type` or `role` did not match are not it, and of the rest the deepest error names
+    the field at fault (`input[0].call_id` rather than `input`, which is not a string either)."""
+    if len(errors) == 1:
+        return errors[0]
+    rejected = [
+        err["loc"][:-1]
+        for err in errors
+        if err["type"] == "literal_error" and err["loc"] and err["loc"][-1] in ("type", "role")
+    ]
+    meant = [e for e in errors if not any(e["loc"][: len(r)] == r for r in rejected)] or errors
+    return max(meant, key=lambda err: len(err["loc"]))  # the first of the deepest
 
 
 def param_path(data: Any, loc: tuple[Any, ...]) -> str:

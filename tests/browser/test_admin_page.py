@@ -425,7 +425,7 @@ def test_untrusted_text_is_rendered_as_text(fake_poe, start_service, open_page):
 def test_docs_render_the_operations(admin_service, open_page):
     page, _ = open_page(admin_service.url)
     page.goto(admin_service.url + "/docs")
-    for path in ("/v1/models", "/v1/chat/completions"):
+    for path in ("/v1/models", "/v1/chat/completions", "/v1/responses"):
         expect(page.locator(f'.opblock-summary-path[data-path="{path}"]')).to_be_visible()
     page.get_by_role("link", name="Anthropic Messages API").click()
     for path in ("/v1/messages", "/v1/messages/count_tokens"):

@@ -219,6 +219,32 @@ class PromptToolBot(fp.PoeBot):
             yield fp.PartialResponse(text=text[start : start + 7])
 
 
+class ThinkToolBot(fp.PoeBot):
+    """Native tools: thinks, says a sentence, then calls get_weather; answers the result."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        if request.tool_results:
+            yield fp.PartialResponse(text=f"It is {request.tool_results[0].content}.")
+            return
+        for piece in ("*Thinking...*\n\n> Which ", "city?\n\nLet me ", "look."):
+            yield fp.PartialResponse(text=piece)
+        call = {"index": 0, "id": "call_t1", "type": "function"}
+        yield _json_chunk(
+            {"tool_calls": [{**call, "function": {"name": "get_weather", "arguments": ""}}]}
+        )
+        for fragment in ('{"city": ', '"Paris"}'):
+            yield _json_chunk({"tool_calls": [{"index": 0, "function": {"arguments": fragment}}]})
+        yield _json_chunk({}, "tool_calls")
+
+
+class CutBot(fp.PoeBot):
+    """Says its answer was cut at a length limit (an OpenAI-style `finish_reason: length`)."""
+
+    async def get_response(self, request: fp.QueryRequest) -> AsyncIterable[Any]:
+        yield fp.PartialResponse(text="The answer was")
+        yield _json_chunk({}, "length")
+
+
 # Errors a bot reports inside a 200 stream, chosen by the last message.
 ERRORS = {
     "rate": {
@@ -484,6 +510,8 @@ class FakePoe:
             *(EchoBot(path=f"/bot/{entry['id']}") for entry in PARAMETER_BOTS),
             EchoBot(path=f"/bot/{PRIVATE_ECHO}"),
             StructuredBot(path="/bot/structbot"),
+            ThinkToolBot(path="/bot/thinktoolbot"),
+            CutBot(path="/bot/cutbot"),
         ]
         return fp.make_app(bots, allow_without_key=True, app=app)
 

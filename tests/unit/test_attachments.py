@@ -229,7 +229,7 @@ def test_input_audio():
     [
         ({"data": b64(b"x"), "format": "pcm16"}, "messages[2].content[0].input_audio.format"),
         ({"data": "%%%", "format": "wav"}, "messages[2].content[0].input_audio.data"),
-        ({"format": "wav"}, "messages[2].content"),  # refused by the contract itself
+        ({"format": "wav"}, "messages[2].content[0].input_audio.data"),  # by the contract
     ],
 )
 def test_input_audio_refused(data, param):
@@ -453,7 +453,7 @@ async def test_file_id_url_is_fetched_by_poe(resolver, poe_upload):
         (image_part("data:image/png;base64,@@"), "messages[0].content[1].image_url.url"),
         (image_part(""), "messages[0].content[1].image_url.url"),
         ({"type": "file", "file": {"file_id": "file-123"}}, "messages[0].content[1].file.file_id"),
-        ({"type": "input_audio"}, "messages[0].content"),
+        ({"type": "input_audio"}, "messages[0].content[1].input_audio"),  # by the contract
     ],
 )
 async def test_bad_parts_are_refused_naming_them(resolver, poe_upload, part, param):

@@ -9,13 +9,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from generated.anthropic import CountTokensRequest, CreateMessageRequest
-from service.core.bot_parameters import declared_web_search
 from service.core.conversation import Conversation
 from service.core.engine import Engine
-from service.errors import invalid
 from service.fronts.answer_headers import answer_headers, whole_answer_headers
 from service.fronts.anthropic.encode import BlockWriter, message_body
 from service.fronts.anthropic.request import server_tools, to_conversation
+from service.fronts.server_tools import bot_parameters_for
 from service.http.json_body import parse_body
 from service.http.middleware import request_id
 from service.http.sse import relay
@@ -63,24 +62,7 @@ async def count_tokens(request: Request) -> HTTPResponse:
 async def _conversation(
     engine: Engine, body: CreateMessageRequest | CountTokensRequest
 ) -> Conversation:
-    """Server tools (web search...) reach the bot as the parameter it declares for them on Poe;
-    one the bot does not declare is refused, not dropped: the answer would rest on a tool
-    that never ran."""
-    mapped = {}
-    wanted = server_tools(body)
-    if wanted:
-        model = await engine.resolve(body.model)
-        declared = model.declared_schemas
-        for index, parameter in wanted:
-            if parameter == "web_search" and declared_web_search(model):
-                mapped[parameter] = True
-                continue
-            if parameter not in declared:
-                raise invalid(
-                    f"The server tool `{body.tools[index].type}` is not available for "
-                    f"`{body.model}`: Poe declares no `{parameter}` parameter for this bot",
-                    param=f"tools[{index}]",
-                    code="unsupported_tool",
-                )
-            mapped[parameter] = True
-    return to_conversation(body, mapped)
+    """Server tools (web search...) reach the bot as the parameter it declares for them on Poe
+    (fronts/server_tools.py)."""
+    wanted = [(index, body.tools[index].type, parameter) for index, parameter in server_tools(body)]
+    return to_conversation(body, await bot_parameters_for(engine, body.model, wanted))
