@@ -451,6 +451,33 @@ class TokenCountsResource(BaseModel):
     input_tokens: Annotated[int, Field(ge=0)]
 
 
+class DeletedResponse(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str
+    object: Literal["response"]
+    deleted: bool
+
+
+class Datum(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: str
+
+
+class InputItemList(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    object: Literal["list"]
+    data: list[Datum]
+    first_id: str | None | MISSING = MISSING
+    last_id: str | None | MISSING = MISSING
+    has_more: bool
+
+
 class IncompleteDetails(BaseModel):
     model_config = ConfigDict(
         extra="allow",

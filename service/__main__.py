@@ -14,6 +14,7 @@ import sys
 import tempfile
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sanic import Sanic
 from sanic.server.socket import bind_socket
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> None:
             app = create_app(settings)
             if demo is not None:
                 app.before_server_start(lambda _app: demo.start(), priority=1000)
+                app.after_server_start(_seed_demo)
                 app.after_server_stop(lambda _app: demo.stop())
                 _announce_demo(settings, sock)
             app.prepare(single_process=True, **serving)
@@ -109,6 +111,12 @@ def main(argv: list[str] | None = None) -> None:
             app = loader.load()
             app.prepare(workers=settings.workers, **serving)
             Sanic.serve(primary=app, app_loader=loader)
+
+
+async def _seed_demo(app: Any) -> None:
+    from service.demo.responses import seed
+
+    await seed(await app.ctx.stores.ready())
 
 
 def _demo_settings(

@@ -82,10 +82,10 @@ def test_create_answers_a_string_input_with_a_response_object(client):
     assert usage.input_tokens_details.cached_tokens == 0
     assert usage.input_tokens_details.cache_write_tokens == 0
     assert usage.output_tokens_details.reasoning_tokens == 0
-    # The request's settings are echoed; nothing is stored yet.
+    # The request's settings are echoed; stored by default, as OpenAI does.
     assert response.metadata == {"a": "b"} and response.tools == []
     assert (response.tool_choice, response.parallel_tool_calls) == ("auto", True)
-    assert (response.store, response.previous_response_id) == (False, None)
+    assert (response.store, response.previous_response_id) == (True, None)
     assert response.text.format.type == "text"
 
 
@@ -440,11 +440,11 @@ def test_errors_before_the_stream_are_openai_error_bodies(client):
     assert caught.value.body["param"] == "input[0].call_id"
 
 
-def test_previous_response_id_is_refused_until_responses_are_stored(client):
+def test_an_unknown_previous_response_id_is_a_400_naming_it(client):
     with pytest.raises(openai.BadRequestError) as caught:
         client.responses.create(model="echobot", input="x", previous_response_id="resp_1")
     assert caught.value.body["param"] == "previous_response_id"
-    assert "not available yet" in caught.value.message
+    assert caught.value.code == "previous_response_not_found"
 
 
 def test_input_tokens_match_usage(client):

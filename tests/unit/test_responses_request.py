@@ -92,7 +92,6 @@ def test_images_and_files_become_file_parts_named_by_their_place():
 @pytest.mark.parametrize(
     ("body", "param"),
     [
-        ({"input": "x", "previous_response_id": "resp_1"}, "previous_response_id"),
         ({"input": "x", "background": True}, "background"),
         ({"input": [{"type": "item_reference", "id": "msg_1"}]}, "input[0]"),
         ({"input": [{"type": "reasoning"}, {"type": "web_search_call"}]}, "input"),

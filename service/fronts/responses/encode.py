@@ -32,9 +32,10 @@ def _dump(value: Any) -> Any:
     return value.model_dump(mode="json", by_alias=True) if hasattr(value, "model_dump") else value
 
 
-def response_head(body: Any, response_id: str, created_at: int) -> dict[str, Any]:
-    """The response in progress: no output yet, the request's settings echoed. Nothing is
-    stored yet, so `store` is false whatever was asked."""
+def response_head(
+    body: Any, response_id: str, created_at: int, store: bool = False
+) -> dict[str, Any]:
+    """The response in progress: no output yet, the request's settings echoed."""
     text = given(body.text)
     text_body: dict[str, Any] = {"format": {"type": "text"}}
     if text is not None:
@@ -61,8 +62,8 @@ def response_head(body: Any, response_id: str, created_at: int) -> dict[str, Any
             "summary": given(reasoning.summary) if reasoning is not None else None,
         },
         "metadata": given(body.metadata) or {},
-        "previous_response_id": None,
-        "store": False,
+        "previous_response_id": given(getattr(body, "previous_response_id", None)),
+        "store": store,
         "temperature": given(body.temperature),
         "top_p": given(body.top_p),
         "max_output_tokens": _whole(given(body.max_output_tokens)),

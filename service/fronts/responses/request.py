@@ -48,17 +48,11 @@ _OPENAI_FIELDS = frozenset(
 
 
 def refuse_unavailable(body: Any) -> None:
-    """What needs stored responses, which come later: a 400 naming the field."""
-    if given(body.previous_response_id) is not None:
-        raise invalid(
-            "Stored responses are not available yet, so `previous_response_id` cannot be "
-            "used: send the whole conversation as input items instead",
-            param="previous_response_id",
-            code="unsupported_parameter",
-        )
+    """What the service does not do: a 400 naming the field."""
     if given(getattr(body, "background", None)) is True:
         raise invalid(
-            "Background responses need stored responses, which are not available yet",
+            "Background responses are not available: ask without `background` (streaming "
+            "keeps a long answer's connection alive)",
             param="background",
             code="unsupported_parameter",
         )

@@ -15,6 +15,7 @@ events) and are closed in order. Per-delta frames are pre-rendered around the de
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sanic import Request
@@ -72,6 +73,7 @@ class EventWriter:
         "_exact",
         "_head",
         "_items",
+        "_keep",
         "_open",
         "_seq",
         "_start",
@@ -84,7 +86,10 @@ class EventWriter:
         head: dict[str, Any],
         exact_usage: bool = True,
         headers: dict[str, str] | None = None,
+        keep: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
     ) -> None:
+        """`keep`: given the final response (completed, incomplete or failed) before its event
+        is sent, to store it."""
         self._head = head
         self._seq = 0
         response = _json(head)  # serialised once for both opening events
@@ -95,6 +100,7 @@ class EventWriter:
         self._open: _Item | None = None  # the open reasoning or message item
         self._calls: dict[int, _Item] = {}  # open function calls by the core's call index
         self._exact = exact_usage
+        self._keep = keep
         self.stream = EventStream(request, headers)
         self.stream.ping = self.ping
 
@@ -164,6 +170,8 @@ class EventWriter:
             "output": [self._rendered(item, "incomplete") for item in self._items],
             "error": failure(error),
         }
+        if self._keep is not None:
+            await self._keep(response)
         frames.append(self._frame("response.failed", {"response": response}))
         await self.stream.send(b"".join(frames))
         await self.stream.close()
@@ -282,4 +290,6 @@ class EventWriter:
         output = [self._rendered(item, "completed") for item in self._items]
         response = finished(self._head, output, usage, finish.reason)
         kind = "response.completed" if response["status"] == "completed" else "response.incomplete"
+        if self._keep is not None:
+            await self._keep(response)
         return self._frame(kind, {"response": response})
