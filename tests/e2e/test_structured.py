@@ -8,7 +8,9 @@ import json
 
 import anthropic
 import httpx
+import openai
 import pytest
+from pydantic import BaseModel
 
 from tests.e2e.test_request_log import fields, request_line, rid
 
@@ -140,3 +142,20 @@ def test_anthropic_output_config_format_gets_only_the_json_value(service, stream
         message = client.messages.create(**body)
     (block,) = [b for b in message.content if b.type == "text"]
     assert set(json.loads(block.text)) == {"city", "days"}
+
+
+class Forecast(BaseModel):
+    city: str
+    days: int
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_responses_text_format_gets_a_parsed_object(service, stream):
+    client = openai.OpenAI(base_url=service.url + "/v1", api_key="k", max_retries=0)
+    if stream:
+        with client.responses.stream(model="structbot", input="Paris", text_format=Forecast) as s:
+            response = s.get_final_response()
+    else:
+        response = client.responses.parse(model="structbot", input="Paris", text_format=Forecast)
+    # The test bot builds its value from the schema it was told: strings are their names.
+    assert response.output_parsed == Forecast(city="city", days=42)
