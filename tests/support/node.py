@@ -1,4 +1,5 @@
-"""tests/node's locked npm packages (the openai SDK, Claude Code), installed on first use."""
+"""tests/node's locked npm packages (the openai SDK, the AI SDK, Claude Code, Codex CLI),
+installed on first use."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
-_PACKAGES = ("openai", "@anthropic-ai/claude-code", "ai", "@ai-sdk/openai", "zod")
+_PACKAGES = ("openai", "@anthropic-ai/claude-code", "ai", "@ai-sdk/openai", "zod", "@openai/codex")
 
 
 def node_binary() -> str:
@@ -29,3 +30,12 @@ def claude_command() -> list[str]:
     not npm ran the package's postinstall step."""
     launcher = NODE_DIR / "node_modules" / "@anthropic-ai" / "claude-code" / "cli-wrapper.cjs"
     return [node_binary(), str(launcher)]
+
+
+def codex_command() -> list[str]:
+    """Codex CLI's command line: its launcher runs the native binary of the platform's
+    optional package (@openai/codex-linux-x64 here), which npm installs from the lock."""
+    return [
+        node_binary(),
+        str(NODE_DIR / "node_modules" / "@openai" / "codex" / "bin" / "codex.js"),
+    ]
