@@ -737,6 +737,16 @@ class ReasoningItem(BaseModel):
     status: Literal["in_progress", "completed", "incomplete"] | None | MISSING = MISSING
 
 
+class NamespaceTool(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Literal["namespace"]
+    name: str
+    description: str | None | MISSING = MISSING
+    tools: list[FunctionTool]
+
+
 class ListModelsResponse(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -838,7 +848,7 @@ class Response(BaseModel):
     error: ResponseError | None
     incomplete_details: IncompleteDetails | None
     instructions: str | None
-    tools: list[FunctionTool | BuiltInTool]
+    tools: list[FunctionTool | NamespaceTool | BuiltInTool]
     tool_choice: ToolChoiceFunction | ToolChoiceAllowed | Literal["none", "auto", "required"]
     parallel_tool_calls: bool
     text: ResponseTextParam | MISSING = MISSING
@@ -941,7 +951,7 @@ class TokenCountsBody(BaseModel):
         ),
     ]
     instructions: str | None | MISSING = MISSING
-    tools: list[FunctionTool | BuiltInTool] | None | MISSING = MISSING
+    tools: list[FunctionTool | NamespaceTool | BuiltInTool] | None | MISSING = MISSING
     tool_choice: ToolChoiceFunction | ToolChoiceAllowed | Literal["none", "auto", "required"] | None | MISSING = (
         MISSING
     )
@@ -1084,7 +1094,7 @@ class CreateResponse(BaseModel):
         dict[str, Any] | None | MISSING, Field(description="Accepted and ignored.")
     ] = MISSING
     tools: Annotated[
-        list[FunctionTool | BuiltInTool] | None | MISSING,
+        list[FunctionTool | NamespaceTool | BuiltInTool] | None | MISSING,
         Field(
             description="Function tools the model may call, in the flat Responses shape. Built-in tools of the\nweb search family reach a bot that declares a `web_search` parameter in Poe's list;\nany other built-in tool, or web search for a bot without that parameter, is a 400\nnaming the tool.\n"
         ),

@@ -74,16 +74,14 @@ remote_plugin = false
 
 
 def codex_config(base_url: str, subagents: bool = False) -> str:
-    """Two entries of Codex's default tool list are left out: the `web_search` built-in tool
-    (a 400 for a bot that declares no web_search parameter, by design) and, unless
-    `subagents`, its sub-agent tools, which it sends as one `namespace` tool (see the xfail
-    below). TOML wants the top-level keys before any table."""
+    """Codex's default tools, its `web_search` tool (without live access, so left out by
+    the service) included, and, with `subagents`, its sub-agent tools, which it sends as one
+    `namespace` tool. TOML wants the top-level keys before any table."""
     return (
         'model_provider = "poe2openai"\n'
         'approval_policy = "never"\n'
         'sandbox_mode = "read-only"\n'
         "check_for_update_on_startup = false\n"
-        'web_search = "disabled"\n'
         + ("" if subagents else "\n[agents]\nenabled = false\n")
         + "\n"
         + OFFLINE
@@ -180,12 +178,6 @@ def test_codex_resume_re_sends_the_conversation(codex, codex_home, tripwire, rec
     assert tripwire.attempts == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service: Codex's sub-agent tools come as a `namespace` tool (function tools "
-    "grouped under a name), which fails validation: 400 `tools[4].type: Input should be "
-    "'function'`",
-)
 def test_codex_with_its_sub_agent_tools(codex, tmp_path, recorder, tripwire, recorded):
     home = tmp_path / "codex-home"
     home.mkdir()

@@ -62,10 +62,27 @@ def builtin_tools(body: Any) -> list[WantedTool]:
     """The built-in tools asked for, with the bot parameter each maps to (web search only)."""
     wanted = []
     for i, tool in enumerate(given(body.tools) or []):
-        if tool.type != "function":
-            kind = tool.type
-            wanted.append((i, kind, "web_search" if kind.startswith(_WEB_SEARCH) else None))
+        kind = tool.type
+        if kind in ("function", "namespace"):
+            continue
+        if kind.startswith(_WEB_SEARCH):
+            if (tool.model_extra or {}).get("external_web_access") is False:
+                continue  # no live search allowed: nothing a Poe bot can do, so nothing asked
+            wanted.append((i, kind, "web_search"))
+        else:
+            wanted.append((i, kind, None))
     return wanted
+
+
+def _functions(body: Any) -> list[ToolSpec]:
+    """The function tools on offer, those grouped in a namespace included."""
+    functions = []
+    for tool in given(body.tools) or []:
+        grouped = (
+            tool.tools if tool.type == "namespace" else [tool] if tool.type == "function" else []
+        )
+        functions += [ToolSpec(t.name, given(t.description), given(t.parameters)) for t in grouped]
+    return functions
 
 
 def output_format(body: Any) -> OutputFormat | None:
@@ -102,12 +119,7 @@ def to_conversation(body: Any, bot_parameters: dict[str, Any] | None = None) -> 
             "output (reasoning and built-in tool items are dropped)",
             param="input",
         )
-    tools = [
-        ToolSpec(t.name, given(t.description), given(t.parameters))
-        for t in given(body.tools) or []
-        if t.type == "function"
-    ]
-    choice, tools = _tool_choice(given(body.tool_choice), tools)
+    choice, tools = _tool_choice(given(body.tool_choice), _functions(body))
     return Conversation(
         turns=turns,
         tools=tools,
