@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import delete, func, literal, select, update
 
 from service.storage.database import Database
+from service.storage.tables import stored_items as items_table
 from service.storage.tables import stored_responses as table
 
 log = logging.getLogger("poe2openai.responses")
@@ -87,7 +88,35 @@ class ResponseStore:
                     size=size,
                 )
             )
+            output = [i for i in response.get("output") or [] if isinstance(i.get("id"), str)]
+            if output:
+                await connection.execute(
+                    items_table.insert(),
+                    [
+                        {"owner": owner, "id": i["id"], "response_id": response["id"],
+                         "item": _dumps(i)}
+                        for i in output
+                    ],
+                )  # fmt: skip
         return True
+
+    async def output_items(self, owner: str, item_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Output items of this owner's stored responses, by id (those that exist)."""
+        if not item_ids:
+            return {}
+        now = int(time.time())
+        query = (
+            select(items_table.c.id, items_table.c.item)
+            .join(table, table.c.id == items_table.c.response_id)
+            .where(
+                items_table.c.owner == owner,
+                items_table.c.id.in_(item_ids),
+                table.c.expires_at > now,
+            )
+        )
+        async with self._db.engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return {row.id: json.loads(row.item) for row in rows}
 
     async def get(self, owner: str, response_id: str) -> dict[str, Any] | None:
         async with self._db.engine.connect() as connection:
@@ -99,6 +128,12 @@ class ResponseStore:
     async def delete(self, owner: str, response_id: str) -> bool:
         async with self._db.engine.begin() as connection:
             result = await connection.execute(delete(table).where(*_mine(owner, response_id)))
+            if result.rowcount:
+                await connection.execute(
+                    delete(items_table).where(
+                        items_table.c.owner == owner, items_table.c.response_id == response_id
+                    )
+                )
         return result.rowcount > 0
 
     async def input_items(
@@ -191,6 +226,10 @@ class ResponseStore:
                     total -= row.size
                 await connection.execute(delete(table).where(table.c.id.in_(chosen)))
                 count += len(chosen)
+            if count:  # the items of the responses removed
+                await connection.execute(
+                    delete(items_table).where(items_table.c.response_id.not_in(select(table.c.id)))
+                )
         if count:
             log.info("stored responses: %d removed (expired, or over RESPONSES_MAX_BYTES)", count)
         return count

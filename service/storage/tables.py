@@ -8,7 +8,7 @@ metadata = MetaData()
 
 # The newest migration (service/storage/migrations/versions): a schema at this revision needs
 # no migrating, and start-up spares importing Alembic. A unit test keeps the two in step.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0003"
 
 # Responses API answers kept for GET /v1/responses/{id} and previous_response_id.
 stored_responses = Table(
@@ -38,4 +38,15 @@ client_keys = Table(
     Column("expires_at", Integer),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("limits", Text, nullable=False),  # JSON: models, rpm, tpm, max_concurrent, ...
+)
+
+# The output items of stored responses, by id, for `item_reference` input items (the AI SDK
+# refers to the reasoning and message of its previous step this way).
+stored_items = Table(
+    "stored_items",
+    metadata,
+    Column("owner", String(64), primary_key=True),
+    Column("id", String(80), primary_key=True),
+    Column("response_id", String(64), nullable=False, index=True),
+    Column("item", Text, nullable=False),  # JSON
 )

@@ -315,14 +315,10 @@ def test_ai_sdk_without_store_re_sends_a_thinking_turn(recorded, mode):
     assert {"role": "assistant", "content": "Let me look."} in second.body["input"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="service: with the AI SDK's default store, its second step refers to the first "
-    "step's reasoning and message items by id (`item_reference` rs_…, msg_…), which needs "
-    "stored responses: today a 400 'Stored items are not available yet'",
-)
 @pytest.mark.parametrize("mode", ["generate", "stream"])
 def test_ai_sdk_with_its_default_store_re_uses_a_thinking_turn(recorded, mode):
+    """Its second step refers to the first step's reasoning and message by id
+    (`item_reference` rs_…, msg_…): the service finds them among its stored responses."""
     result = ai_sdk(recorded.url, "thinktoolbot", mode)
     assert result.get("error") is None, result["error"]
     assert result["text"] == f"It is {WEATHER}."

@@ -3,6 +3,8 @@ with previous_response_id, each key's own; the official openai SDK against the r
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import openai
 import pytest
@@ -126,3 +128,21 @@ def test_stored_responses_survive_a_restart(fake_poe, tmp_path):
     # The database holds a keyed hash of the key that made the response, never the key.
     files = [p for p in tmp_path.iterdir() if p.name.startswith("poe2openai.db")]
     assert files and not any(KEY.encode() in p.read_bytes() for p in files)
+
+
+def test_an_item_reference_finds_the_callers_own_stored_output_item(client, other):
+    made = client.responses.create(model="streambot", input="hi")
+    (message,) = made.output
+    follow_up = [
+        {"type": "item_reference", "id": message.id},
+        {"role": "user", "content": "query:"},
+    ]
+    answer = client.responses.create(model="echobot", input=follow_up, store=False)
+    bot_saw = json.loads(answer.output_text)["query"]  # the bot saw the referenced answer
+    assert (bot_saw[0]["role"], bot_saw[0]["content"]) == ("bot", "Hello, wörld ✓")
+    for asking in (other, client):
+        with pytest.raises(openai.BadRequestError) as refused:
+            ref = message.id if asking is other else "msg_unknown"
+            asking.responses.create(model="echobot", input=[{"type": "item_reference", "id": ref}])
+        assert refused.value.code == "item_not_found"
+        assert refused.value.body["param"] == "input[0]"

@@ -169,9 +169,9 @@ def _add_item(turns: list[Turn], item: Any, where: str) -> None:
         parts = [TextPart(output)] if isinstance(output, str) else _parts(output, f"{where}.output")
         turns.append(Turn("tool", parts, tool_call_id=item.call_id))
     elif kind == "item_reference":
-        raise invalid(
-            "Stored items are not available yet, so an `item_reference` cannot be resolved: "
-            "send the item itself",
+        raise invalid(  # POST /v1/responses resolves them first (stored.py); here, not
+            "An `item_reference` is resolved only when a response is created (stored items "
+            "belong to a key): send the item itself",
             param=where,
             code="unsupported_content",
         )

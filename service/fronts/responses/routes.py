@@ -29,9 +29,11 @@ from service.fronts.responses.stored import (
     input_items,
     owner_key,
     previous_not_found,
+    references,
     response_not_found,
     store_wanted,
     with_history,
+    with_references,
 )
 from service.fronts.responses.stream import EventWriter
 from service.fronts.server_tools import bot_parameters_for
@@ -47,12 +49,13 @@ async def create_response(request: Request) -> HTTPResponse | None:
     caller = await request.app.ctx.callers.of(request.headers)
     body = parse_body(request.body, CreateResponse)
     engine: Engine = request.app.ctx.engine
-    items = input_items(body)
     previous = given(body.previous_response_id)
     store = None
-    if previous is not None or store_wanted(body):
+    if previous is not None or store_wanted(body) or references(body):
         store = (await request.app.ctx.stores.ready()).responses
     owner = store.owner(owner_key(caller)) if store is not None else ""
+    body = await with_references(store, owner, body)
+    items = input_items(body)
     asked = body
     if previous is not None:
         history = await store.continue_from(owner, previous)

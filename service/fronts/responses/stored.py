@@ -49,6 +49,41 @@ def input_items(body: CreateResponse) -> list[dict[str, Any]]:
     return items
 
 
+def references(body: CreateResponse) -> list[tuple[int, str]]:
+    """(index, item id) of each `item_reference` in the input."""
+    if isinstance(body.input, str):
+        return []
+    return [
+        (i, str(getattr(item, "id", "")))
+        for i, item in enumerate(body.input)
+        if given(getattr(item, "type", None)) == "item_reference"
+    ]
+
+
+async def with_references(store: Any, owner: str, body: CreateResponse) -> CreateResponse:
+    """The request with each `item_reference` replaced by the stored output item it names
+    (the AI SDK refers to its previous step's reasoning and message this way)."""
+    wanted = references(body)
+    if not wanted:
+        return body
+    found = await store.output_items(owner, [item_id for _, item_id in wanted])
+    for index, item_id in wanted:
+        if item_id not in found:
+            raise invalid(
+                f"Item with id '{item_id}' not found (it may have expired, been deleted, or "
+                "belong to another key).",
+                param=f"input[{index}]",
+                code="item_not_found",
+            )
+    at = dict(wanted)
+    items = [
+        found[at[i]] if i in at else item.model_dump(mode="json", by_alias=True)
+        for i, item in enumerate(body.input)
+    ]
+    full = CreateResponse.model_validate({"model": body.model, "input": items})
+    return body.model_copy(update={"input": full.input})
+
+
 def with_history(
     body: CreateResponse, history: list[dict[str, Any]], items: list[dict[str, Any]]
 ) -> CreateResponse:
