@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
         async def opened() -> Any:
             module = await asyncio.to_thread(importlib.import_module, "service.storage.stores")
             stores = await module.open_stores(settings)
-            app.add_task(module.sweep_forever(stores.responses, 600.0), name="sweep_responses")
+            stores.start_sweeping(600.0)
             return stores
 
         app.ctx.stores = Opening("the database", opened)

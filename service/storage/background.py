@@ -23,10 +23,14 @@ class Opening(Generic[T]):
         """The resource; what opening it raised, for every caller, if it failed."""
         return await asyncio.shield(self._task)
 
-    async def close(self, closer: Callable[[T], Awaitable[None]]) -> None:
+    async def close(self, closer: Callable[[T], Awaitable[None]], wait: float = 10.0) -> None:
+        """Let an opening that is under way finish first (up to `wait` seconds: a migration
+        is not cut in the middle), then close what was opened."""
         if not self._task.done():
-            self._task.cancel()
-            return
+            done, _ = await asyncio.wait({self._task}, timeout=wait)
+            if not done:
+                self._task.cancel()
+                return
         if not self._task.cancelled() and self._task.exception() is None:
             await closer(self._task.result())
 

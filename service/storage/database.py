@@ -35,6 +35,7 @@ class Database:
     def sqlite(cls, path: Path) -> Database:
         engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return cls(engine, path.with_name(f".{path.name}.lock"))
 
     async def migrate(self) -> None:
@@ -65,11 +66,19 @@ class Database:
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # The driver would begin a transaction only before a write, never before DDL: with its
+    # own BEGIN off and ours on every transaction (SQLAlchemy's recipe for SQLite), a
+    # migration is all or nothing, even when the process dies in the middle of it.
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash, with WAL
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def _locked(path: Path) -> Any:

@@ -11,16 +11,25 @@ from service.storage.database import Database
 from service.storage.keys import KeyStore
 from service.storage.responses import ResponseStore, sweep_forever
 
-__all__ = ["Stores", "open_stores", "sweep_forever"]
 
-
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stores:
     db: Database
     responses: ResponseStore
     keys: KeyStore
+    # Expired stored responses are removed in the background; a task of our own rather than
+    # Sanic's add_task, whose shutdown would wait for it (a second per stop, measured).
+    _sweeper: asyncio.Task[None] | None = None
+
+    def start_sweeping(self, interval: float) -> None:
+        self._sweeper = asyncio.ensure_future(sweep_forever(self.responses, interval))
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            # Its connection goes back to the pool before the pool closes, or the driver's
+            # thread would answer into a closed loop.
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         await self.db.close()
 
 

@@ -8,6 +8,12 @@ from alembic import context
 from service.storage.tables import metadata
 
 connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+# One transaction for the whole upgrade (SQLite can roll DDL back: database.py begins it).
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    render_as_batch=True,
+    transactional_ddl=True,
+)
 with context.begin_transaction():
     context.run_migrations()
