@@ -50,6 +50,9 @@ TARGETS = {
     # The Anthropic front's CPU per request, over the chat front's in the same run.
     "ans32_cpu_ratio": ("<=", 1.10),
     "ast32_cpu_ratio": ("<=", 1.10),
+    # The Responses front's, likewise (issue 9).
+    "rns32_cpu_ratio": ("<=", 1.10),
+    "rst32_cpu_ratio": ("<=", 1.10),
 }
 
 
@@ -218,7 +221,36 @@ def check_answers(url: str) -> float:
     message = json.loads(raw) if status == 200 else {}
     if [b.get("text") for b in message.get("content", [])] != [EXPECTED_TEXT]:
         sys.exit(f"bench: unexpected Anthropic answer from the proxy ({status}): {raw[:300]!r}")
+    check_responses(url)
     return elapsed
+
+
+def check_responses(url: str) -> None:
+    """The Responses front, word for word: the streamed text is the concatenation of the
+    `response.output_text.delta` deltas, the whole one the `output_text` parts' text."""
+    body = {"model": "bench", "input": "hi", "stream": True}
+    status, raw = http(url + "/v1/responses", body)
+    text, last = "", None
+    for line in raw.decode().splitlines():
+        if line.startswith("data: {"):
+            event = json.loads(line[6:])
+            last = event.get("type")
+            if last == "response.output_text.delta":
+                text += event["delta"]
+    if status != 200 or text != EXPECTED_TEXT or last != "response.completed":
+        sys.exit(f"bench: unexpected Responses stream from the proxy ({status}): {raw[:300]!r}")
+    body["stream"] = False
+    status, raw = http(url + "/v1/responses", body)
+    answer = json.loads(raw) if status == 200 else {}
+    texts = [
+        part.get("text")
+        for item in answer.get("output", [])
+        if item.get("type") == "message"
+        for part in item.get("content", [])
+        if part.get("type") == "output_text"
+    ]
+    if texts != [EXPECTED_TEXT] or answer.get("status") != "completed":
+        sys.exit(f"bench: unexpected Responses answer from the proxy ({status}): {raw[:300]!r}")
 
 
 def children(pid: int) -> list[int]:
@@ -416,6 +448,18 @@ def build_rows(r: dict) -> list[dict]:
     row("anthropic stream c=32 CPU ms/stream", per_req("ast32"))
     row("anthropic stream CPU / chat's", _ratio(per_req("ast32"), per_req("st32")), None,
         "ast32_cpu_ratio")  # fmt: skip
+    rns32, rst32 = p["rns32"], p["rst32"]
+    row("responses non-stream c=32 req/s", rns32["rps"], None, note=spread(rns32))
+    row("responses non-stream c=32 p50 ms", rns32["p50_ms"])
+    row("responses non-stream c=32 p99 ms", rns32["p99_ms"])
+    row("responses non-stream c=32 CPU ms/req", per_req("rns32"))
+    row("responses non-stream CPU / chat's", _ratio(per_req("rns32"), per_req("ns32")), None,
+        "rns32_cpu_ratio")  # fmt: skip
+    row("responses stream c=32 streams/s", rst32["rps"], None, note=spread(rst32))
+    row("responses stream c=32 chunks/s", rst32["chunks_per_s"])
+    row("responses stream c=32 CPU ms/stream", per_req("rst32"))
+    row("responses stream CPU / chat's", _ratio(per_req("rst32"), per_req("st32")), None,
+        "rst32_cpu_ratio")  # fmt: skip
     s = r["start"]
     row("start to ready s (process A)", s["ready_s_a"], None, "ready_s")
     row("start to ready s (process B)", s["ready_s_b"], None, "ready_s")
@@ -528,9 +572,12 @@ def main() -> None:
             "ns32": {"concurrency": 32},
             "st32": {"concurrency": 32, "stream": True},
             "st1": {"concurrency": 1, "stream": True},
-            # The Anthropic front on the same proxy ("direct" stays the Poe upstream).
+            # The Anthropic and Responses fronts on the same proxy ("direct" stays the Poe
+            # upstream).
             "ans32": {"concurrency": 32, "front": "anthropic"},
             "ast32": {"concurrency": 32, "stream": True, "front": "anthropic"},
+            "rns32": {"concurrency": 32, "front": "responses"},
+            "rst32": {"concurrency": 32, "stream": True, "front": "responses"},
         }
         for name, kw in phases.items():
             kw = dict(kw)
@@ -585,7 +632,7 @@ def main() -> None:
         log(f"== process B (fresh, USAGE_TOKENIZER=estimate): {args.streams} slow streams")
         lean = {**extra_env, "USAGE_TOKENIZER": "estimate"}
         proxy, url, ready_b = start_proxy(procs, up_port, config_dir, lean)
-        time.sleep(0.5)
+        time.sleep(3)  # the database opens in the background after start (~0.5-1 s)
         idle_b = mem_mb(proxy.pid)["rss_mb"]
         res = load(url, "proxy", pids=[proxy.pid], model="slow", stream=True,
                    concurrency=args.streams, count=args.streams,

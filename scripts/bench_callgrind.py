@@ -4,12 +4,14 @@ change (CPU time on a shared 2-core VM varies by +-20-40 % between runs; instruc
 vary by well under 1 %).
 
 The proxy (`python -m service`, one worker) runs under `valgrind --tool=callgrind` against
-scripts/bench_upstream.py. For each kind of request: 50 warm-up requests, counters zeroed
-(`callgrind_control -z`), --count requests at concurrency 8 (scripts/bench_load.py), counters
-dumped (`callgrind_control -d`); the dump's total over --count is printed per kind, and the
-dumps are kept in --out for callgrind_annotate.
+scripts/bench_upstream.py. After its first request it is left to finish what it does in the
+background after start (until it is idle). For each kind of request: 50 warm-up requests,
+counters zeroed (`callgrind_control -z`), --count requests at concurrency 8
+(scripts/bench_load.py), counters dumped (`callgrind_control -d`); the dump's total over
+--count is printed per kind, and the dumps are kept in --out for callgrind_annotate.
 
-Usage: scripts/bench_callgrind.py [--kinds chat,chat-stream,anthropic,anthropic-stream]
+Usage: scripts/bench_callgrind.py [--kinds chat,chat-stream,anthropic,anthropic-stream,
+                                           responses,responses-stream]
                                   [--count 300] [--out DIR] [--json FILE]
 Needs valgrind (`apt-get install -y valgrind`).
 """
@@ -28,12 +30,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench import PY, ROOT, SCRIPTS, Procs, free_port, http, proxy_env, start_upstream
+from bench_load import cpu_seconds
 
 KINDS = {
     "chat": ("proxy", False),
     "chat-stream": ("proxy", True),
     "anthropic": ("anthropic", False),
     "anthropic-stream": ("anthropic", True),
+    "responses": ("responses", False),
+    "responses-stream": ("responses", True),
 }
 # callgrind_control finds the process by a file valgrind names after USER and HOST (which is
 # also the proxy's listen address).
@@ -76,6 +81,22 @@ def send(url: str, target: str, stream: bool, count: int, strict: bool = True) -
     result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     if strict and (result["errors"] or result["requests"] != count):
         sys.exit(f"bench_callgrind: {result['errors']} errors: {result['error_samples']}")
+
+
+def settle(pid: int, window: float = 5.0, busy: float = 0.05, limit: float = 1800) -> float:
+    """Waits until the proxy is idle (under `busy` of a core over `window` seconds): what it
+    does in the background after start (the database opened and migrated, the tokenizer, the
+    model list) takes minutes under valgrind and would otherwise be counted in the first kind.
+    Returns the seconds waited."""
+    t0 = time.monotonic()
+    before = cpu_seconds(pid)
+    while time.monotonic() - t0 < limit:
+        time.sleep(window)
+        now = cpu_seconds(pid)
+        if now - before < busy * window:
+            break
+        before = now
+    return time.monotonic() - t0
 
 
 def control(pid: int, flag: str) -> None:
@@ -140,6 +161,8 @@ def main() -> None:
         body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
         if http(url + "/v1/chat/completions", body, timeout=1800)[0] != 200:
             sys.exit("bench_callgrind: the first request failed")
+        waited = settle(pid)
+        print(f"{'(settled)':18} {waited:7.0f} s until the proxy was idle", flush=True)
         for kind in args.kinds.split(","):
             target, stream = KINDS[kind]
             # Warm-up: connections are opened here (slowly: a timeout is forgiven).
@@ -148,7 +171,8 @@ def main() -> None:
             send(url, target, stream, args.count)
             named = dump(pid, out, kind)
             results[kind] = total_instructions(named) / args.count
-            print(f"{kind:18} {results[kind] / 1e6:7.3f} M instructions / request  ({named})")
+            print(f"{kind:18} {results[kind] / 1e6:7.3f} M instructions / request  ({named})",
+                  flush=True)  # fmt: skip
     finally:
         procs.stop_all()
     if args.json:

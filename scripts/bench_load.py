@@ -16,7 +16,8 @@ total (fixed-count; warmup ignored). Prints one JSON object on stdout:
   rss: {pid: {peak_sampled_kb, hwm_kb, rss_kb}}             (--watch-pid)
 
 --target proxy speaks OpenAI (`POST /v1/chat/completions`), --target anthropic the Anthropic
-Messages API (`POST /v1/messages`) to the same proxy, --target upstream speaks Poe
+Messages API (`POST /v1/messages`), --target responses the OpenAI Responses API
+(`POST /v1/responses`) to the same proxy, --target upstream speaks Poe
 (`POST /bot/<model>`) so the same numbers can be had for the upstream called directly.
 """
 
@@ -85,6 +86,13 @@ class Spec:
             self.headers = {"x-api-key": "bench", "content-type": "application/json"}
             self.chunk_mark = b'"text_delta"'  # one per content delta
             self.done_mark = b"event: message_stop" if args.stream else None
+        elif args.target == "responses":
+            self.url = base + "/v1/responses"
+            body = {"model": args.model, "input": "hi", "stream": args.stream}
+            self.headers = {"authorization": "Bearer bench", "content-type": "application/json"}
+            # In the data line only (the event line has no quotes): one per content delta.
+            self.chunk_mark = b'"response.output_text.delta"'
+            self.done_mark = b"event: response.completed" if args.stream else None
         else:
             self.url = f"{base}/bot/{args.model}"
             body = {
@@ -314,7 +322,9 @@ def raise_nofile() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", required=True, help="http://127.0.0.1:<port>")
-    parser.add_argument("--target", choices=("proxy", "anthropic", "upstream"), default="proxy")
+    parser.add_argument(
+        "--target", choices=("proxy", "anthropic", "responses", "upstream"), default="proxy"
+    )
     parser.add_argument("--model", default="bench")
     parser.add_argument("--stream", action="store_true")
     parser.add_argument("--concurrency", type=int, default=1)
