@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
             app = create_app(settings)
             if demo is not None:
                 app.before_server_start(lambda _app: demo.start(), priority=1000)
-                app.after_server_start(_seed_demo)
+                app.before_server_start(_seed_demo)  # before it serves: the examples need them
                 app.after_server_stop(lambda _app: demo.stop())
                 _announce_demo(settings, sock)
             app.prepare(single_process=True, **serving)

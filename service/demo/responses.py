@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy.exc import IntegrityError
 
 DEMO_KEY = SecretStr("demo-key")
 EXAMPLES = ("resp_demo", "resp_demo_delete")  # the contract's examples (openapi/openai.yaml)
@@ -23,7 +24,7 @@ def _response(response_id: str) -> dict[str, Any]:
         "output": [
             {
                 "type": "message",
-                "id": "msg_demo",
+                "id": "msg_" + response_id,  # item ids are unique per key
                 "status": "completed",
                 "role": "assistant",
                 "content": [{"type": "output_text", "text": text, "annotations": []}],
@@ -45,5 +46,5 @@ async def seed(stores: Any) -> None:
         if await responses.get(owner, response_id) is None:
             try:
                 await responses.save(owner, _response(response_id), [item])
-            except Exception:  # another worker stored it first
+            except IntegrityError:  # another worker stored it first
                 pass

@@ -1,5 +1,5 @@
-"""Resources opened in the background once the server has started, so start-up stays fast;
-whoever needs one awaits it (at once, when it is open)."""
+"""Resources opened once, in the background, so start-up stays fast: at start when every
+request needs them, else on first use; whoever needs one awaits it (at once, when open)."""
 
 from __future__ import annotations
 
@@ -14,25 +14,37 @@ T = TypeVar("T")
 
 
 class Opening(Generic[T]):
-    def __init__(self, name: str, opener: Callable[[], Awaitable[T]]) -> None:
+    def __init__(
+        self, name: str, opener: Callable[[], Awaitable[T]], *, at_once: bool = False
+    ) -> None:
         self.name = name
-        self._task: asyncio.Task[T] = asyncio.ensure_future(opener())
-        self._task.add_done_callback(self._opened)
+        self._opener = opener
+        self._task: asyncio.Task[T] | None = None
+        if at_once:
+            self._start()
 
     async def ready(self) -> T:
         """The resource; what opening it raised, for every caller, if it failed."""
-        return await asyncio.shield(self._task)
+        return await asyncio.shield(self._task or self._start())
 
     async def close(self, closer: Callable[[T], Awaitable[None]], wait: float = 10.0) -> None:
         """Let an opening that is under way finish first (up to `wait` seconds: a migration
         is not cut in the middle), then close what was opened."""
-        if not self._task.done():
-            done, _ = await asyncio.wait({self._task}, timeout=wait)
+        task = self._task
+        if task is None:
+            return
+        if not task.done():
+            done, _ = await asyncio.wait({task}, timeout=wait)
             if not done:
-                self._task.cancel()
+                task.cancel()
                 return
-        if not self._task.cancelled() and self._task.exception() is None:
-            await closer(self._task.result())
+        if not task.cancelled() and task.exception() is None:
+            await closer(task.result())
+
+    def _start(self) -> asyncio.Task[T]:
+        self._task = asyncio.ensure_future(self._opener())
+        self._task.add_done_callback(self._opened)
+        return self._task
 
     def _opened(self, task: asyncio.Task[T]) -> None:
         if not task.cancelled() and task.exception() is not None:
