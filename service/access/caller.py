@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from service.access.client_key import ClientKey
 from service.access.poe_keys import PoeKeyPool
+from service.core.report import current_report
 from service.errors import ErrorKind, ServiceError
 
 if TYPE_CHECKING:
@@ -68,6 +69,9 @@ class Callers:
             raise _refused(f"The API key `{client.prefix}…` is disabled")
         if not client.usable(time.time()):
             raise _refused(f"The API key `{client.prefix}…` has expired")
+        report = current_report.get()
+        if report is not None:  # for the request log
+            report.key_id, report.key_name = client.id, client.name
         return Caller(self._pool.next(), client, self._pool)
 
 

@@ -20,6 +20,8 @@ class AnswerReport:
     input_tokens: int | None = None
     output_tokens: int | None = None
     output_valid: bool | None = None  # an answer asked for as JSON: whether it was valid
+    key_id: str | None = None  # AUTH_MODE=keys: the issued key that asked (never its secret)
+    key_name: str | None = None
 
 
 current_report: ContextVar[AnswerReport | None] = ContextVar("answer_report", default=None)

@@ -108,6 +108,8 @@ def _write(request: Request, record: RequestRecord, ended: BaseException | None)
         "prompt_tokens": report.input_tokens,
         "completion_tokens": report.output_tokens,
         "output_valid": report.output_valid,
+        "key_id": report.key_id,
+        "key_name": report.key_name,
         "outcome": outcome,
     }
     parts = [_shown(request.method), _shown(request.path), str(status or "-")]
@@ -115,6 +117,8 @@ def _write(request: Request, record: RequestRecord, ended: BaseException | None)
         parts.append("model=" + _shown(report.model))
     if report.bot is not None:
         parts.append("bot=" + _shown(report.bot))
+    if report.key_id is not None:
+        parts.append(f"key={report.key_id} key_name={_shown(report.key_name or '')}")
     parts.append(f"duration_ms={duration} ttfb_ms={ttfb}")
     if report.input_tokens is not None or report.output_tokens is not None:
         parts.append(f"tokens={_count(report.input_tokens)}/{_count(report.output_tokens)}")

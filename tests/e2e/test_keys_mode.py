@@ -152,3 +152,11 @@ def test_admin_key_writes_need_the_cross_site_header_and_refuse_unknown_fields(k
     assert misspelt.status_code == 400 and misspelt.json()["error"]["param"] == "rmp"
     nameless = admin(keys_service, "POST", "/admin/api/keys", json={"rpm": 5})
     assert nameless.status_code == 400
+
+
+def test_the_request_log_names_the_key_never_its_secret(keys_service):
+    key = issue(keys_service, name="team laptop")
+    client(keys_service, key["key"]).chat.completions.create(model="echobot", messages=ASK)
+    lines = [line for line in keys_service.log().splitlines() if key["id"] in line]
+    assert any(f'key={key["id"]} key_name="team laptop"' in line for line in lines)
+    assert key["key"] not in keys_service.log()
