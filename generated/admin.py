@@ -9,13 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.experimental.missing_sentinel import MISSING
 
 
-class Limit1(RootModel[int]):
+class Limit1(RootModel[float]):
     root: Annotated[
-        int,
+        float,
         Field(
             description="A limit of the key (requests or tokens per minute, concurrent requests, tokens per day, Poe points per month); null or absent, none.",
-            ge=1,
-            le=1000000000000,
+            ge=1.0,
+            le=1000000000000.0,
+            multiple_of=1.0,
         ),
     ]
 
@@ -34,13 +35,14 @@ class Models(RootModel[list[Model]]):
     ]
 
 
-class ExpiresAt(RootModel[int]):
+class ExpiresAt(RootModel[float]):
     root: Annotated[
-        int,
+        float,
         Field(
             description="Unix time (seconds) from which the key is refused; null, never.",
-            ge=0,
-            le=32503680000,
+            ge=0.0,
+            le=32503680000.0,
+            multiple_of=1.0,
         ),
     ]
 

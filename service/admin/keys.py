@@ -67,7 +67,11 @@ def _fields(body: BaseModel) -> dict[str, Any]:
     unknown = sorted(body.model_extra or {})
     if unknown:
         raise invalid(f"Unknown field `{unknown[0]}`", param=unknown[0], code="unknown_field")
-    return body.model_dump(mode="json")
+    fields = body.model_dump(mode="json")
+    for name, value in fields.items():  # whole numbers, however the JSON wrote them
+        if isinstance(value, float):
+            fields[name] = int(value)
+    return fields
 
 
 def _no_key(key_id: str) -> Exception:
