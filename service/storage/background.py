@@ -8,6 +8,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
+from service.errors import ErrorKind, ServiceError
+
 log = logging.getLogger("poe2openai.storage")
 
 T = TypeVar("T")
@@ -24,8 +26,21 @@ class Opening(Generic[T]):
             self._start()
 
     async def ready(self) -> T:
-        """The resource; what opening it raised, for every caller, if it failed."""
-        return await asyncio.shield(self._task or self._start())
+        """The resource, or a 503 when it cannot be opened (logged); a failed opening is
+        tried again by the next caller, so the service recovers when the cause goes away."""
+        task = self._task
+        if task is None or (task.done() and (task.cancelled() or task.exception())):
+            task = self._start()
+        try:
+            return await asyncio.shield(task)
+        except Exception:
+            raise ServiceError(
+                ErrorKind.INTERNAL,
+                f"The service's storage is not available ({self.name} could not be opened)",
+                status=503,
+                code="storage_unavailable",
+                should_retry=True,
+            ) from None
 
     async def close(self, closer: Callable[[T], Awaitable[None]], wait: float = 10.0) -> None:
         """Let an opening that is under way finish first (up to `wait` seconds: a migration

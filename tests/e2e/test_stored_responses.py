@@ -146,3 +146,22 @@ def test_an_item_reference_finds_the_callers_own_stored_output_item(client, othe
             asking.responses.create(model="echobot", input=[{"type": "item_reference", "id": ref}])
         assert refused.value.code == "item_not_found"
         assert refused.value.body["param"] == "input[0]"
+
+
+def test_with_its_storage_down_a_response_is_answered_unkept_and_reads_are_a_503(
+    start_service, fake_poe, tmp_path
+):
+    (tmp_path / "poe2openai.db").mkdir()  # the database file cannot be opened
+    down = start_service({"POE_BASE_URL": fake_poe.url, "CONFIG_DIR": str(tmp_path)})
+    ai = openai.OpenAI(base_url=down.url + "/v1", api_key="k", max_retries=0)
+    made = ai.responses.create(model="echobot", input="still answered")
+    assert (made.output_text, made.store) == ("still answered", False)
+    with pytest.raises(openai.InternalServerError) as refused:
+        ai.responses.retrieve(made.id)
+    assert refused.value.status_code == 503
+    assert refused.value.body["code"] == "storage_unavailable"
+    assert str(tmp_path) not in refused.value.message
+    # Once the cause is gone, the next request opens it: no restart needed.
+    (tmp_path / "poe2openai.db").rmdir()
+    kept = ai.responses.create(model="echobot", input="kept now")
+    assert ai.responses.retrieve(kept.id).output_text == "kept now"

@@ -3,6 +3,7 @@ API on any Poe bot. Errors are OpenAI's error body (fronts/__init__.py)."""
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -14,7 +15,7 @@ from service.contracts import given
 from service.core import tokens
 from service.core.conversation import Conversation
 from service.core.engine import Engine
-from service.errors import invalid
+from service.errors import ServiceError, invalid
 from service.fronts.answer_headers import answer_headers, whole_answer_headers
 from service.fronts.responses.encode import (
     finished,
@@ -41,6 +42,7 @@ from service.http.json_body import parse_body
 from service.http.sse import relay
 
 bp = Blueprint("responses")
+log = logging.getLogger("poe2openai.responses")
 
 
 @bp.post("/v1/responses")
@@ -51,8 +53,10 @@ async def create_response(request: Request) -> HTTPResponse | None:
     engine: Engine = request.app.ctx.engine
     previous = given(body.previous_response_id)
     store = None
-    if previous is not None or store_wanted(body) or references(body):
+    if previous is not None or references(body):  # the answer needs the store
         store = (await request.app.ctx.stores.ready()).responses
+    elif store_wanted(body):
+        store = await _store_if_open(request)
     owner = store.owner(owner_key(caller)) if store is not None else ""
     body = await with_references(store, owner, body)
     items = input_items(body)
@@ -64,7 +68,7 @@ async def create_response(request: Request) -> HTTPResponse | None:
         asked = with_history(body, history, items)
     conversation = await _conversation(engine, asked)
     answer = await engine.answer(caller, body.model, conversation, usage=True)
-    keeper = Keeper(store, owner, items, previous) if store_wanted(body) else None
+    keeper = Keeper(store, owner, items, previous) if store and store_wanted(body) else None
     head = response_head(body, new_id("resp_"), int(time.time()), store=keeper is not None)
     if body.stream is True:
         writer = EventWriter(
@@ -128,6 +132,16 @@ async def list_input_items(request: Request, response_id: str) -> HTTPResponse:
             "has_more": page.has_more,
         }
     )
+
+
+async def _store_if_open(request: Request) -> Any:
+    """The store for keeping a response; None, and the response answered unkept (it says
+    `store: false`), when storage is down: the answer itself does not need it."""
+    try:
+        return (await request.app.ctx.stores.ready()).responses
+    except ServiceError as error:
+        log.warning("responses are answered without being stored: %s", error.message)
+        return None
 
 
 async def _stored(request: Request) -> tuple[Any, str]:
