@@ -59,7 +59,8 @@ async def create_response(request: Request) -> HTTPResponse | None:
         store = await _store_if_open(request)
     owner = store.owner(owner_key(caller)) if store is not None else ""
     body = await with_references(store, owner, body)
-    items = input_items(body)
+    # The input as it is kept, with ids: only for a turn that continues or is kept.
+    items = input_items(body) if store is not None else []
     asked = body
     if previous is not None:
         history = await store.continue_from(owner, previous)
