@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 from sqlalchemy import delete, func, literal, select, update
 
+from service.storage.batches import BatchWriter
 from service.storage.database import Database
 from service.storage.tables import stored_items as items_table
 from service.storage.tables import stored_responses as table
@@ -55,6 +56,8 @@ class ResponseStore:
         self._secret = secret
         self._ttl = ttl
         self._max_bytes = max_bytes
+        # Responses kept at the same time share a transaction (the dear part of keeping one).
+        self._writer = BatchWriter(db)
 
     def owner(self, key: SecretStr) -> str:
         digest = hmac.new(self._secret, key.get_secret_value().encode(), hashlib.sha256)
@@ -75,29 +78,24 @@ class ResponseStore:
             log.warning("a response of %d bytes is larger than RESPONSES_MAX_BYTES: not kept", size)
             return False
         now = int(time.time())
-        async with self._db.engine.begin() as connection:
-            await connection.execute(
-                table.insert().values(
-                    id=response["id"],
-                    owner=owner,
-                    previous_id=previous_id,
-                    created_at=now,
-                    expires_at=now + int(self._ttl),
-                    input_items=items_json,
-                    response=response_json,
-                    size=size,
-                )
-            )
-            output = [i for i in response.get("output") or [] if isinstance(i.get("id"), str)]
-            if output:
-                await connection.execute(
-                    items_table.insert(),
-                    [
-                        {"owner": owner, "id": i["id"], "response_id": response["id"],
-                         "item": _dumps(i)}
-                        for i in output
-                    ],
+        row = {
+            "id": response["id"],
+            "owner": owner,
+            "previous_id": previous_id,
+            "created_at": now,
+            "expires_at": now + int(self._ttl),
+            "input_items": items_json,
+            "response": response_json,
+            "size": size,
+        }
+        rows: list[tuple[Any, dict[str, Any]]] = [(table, row)]
+        for item in response.get("output") or []:
+            if isinstance(item.get("id"), str):
+                rows.append(
+                    (items_table, {"owner": owner, "id": item["id"],
+                                   "response_id": response["id"], "item": _dumps(item)})
                 )  # fmt: skip
+        await self._writer.write(rows)
         return True
 
     async def output_items(self, owner: str, item_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,0 +1,122 @@
+"""Rows written in batches (service/storage/batches.py), on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+
+from sqlalchemy import event
+
+from service.storage.batches import BatchWriter
+from service.storage.database import Database
+from service.storage.tables import stored_items as items
+
+
+def item(n: int, owner: str = "o") -> tuple:
+    return (items, {"owner": owner, "id": f"i{n}", "response_id": "r", "item": "{}"})
+
+
+def rows_in(path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        return {row[0] for row in connection.execute("SELECT id FROM stored_items")}
+
+
+async def opened(path) -> tuple[Database, list[int]]:
+    db = Database.sqlite(path)
+    await db.migrate()
+    commits: list[int] = []
+    event.listen(db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
+    return db, commits
+
+
+def test_writers_at_the_same_time_share_a_transaction_and_find_their_rows_kept(tmp_path):
+    path = tmp_path / "p2o.db"
+
+    async def scenario():
+        db, commits = await opened(path)
+        writer = BatchWriter(db)
+        await asyncio.gather(*(writer.write([item(n)]) for n in range(20)))
+        seen = rows_in(path)  # another connection: what write() returned for is committed
+        await db.close()
+        return seen, len(commits)
+
+    seen, transactions = asyncio.run(scenario())
+    assert seen == {f"i{n}" for n in range(20)}
+    assert transactions <= 3  # the first write alone, the other 19 together (one or two)
+
+
+def test_a_bad_row_fails_only_its_own_writer(tmp_path):
+    path = tmp_path / "p2o.db"
+
+    async def scenario():
+        db, _ = await opened(path)
+        writer = BatchWriter(db)
+        await writer.write([item(0)])
+        results = await asyncio.gather(
+            writer.write([item(1)]),
+            writer.write([item(0)]),  # the same primary key again
+            writer.write([item(2)]),
+            return_exceptions=True,
+        )
+        await db.close()
+        return results
+
+    first, duplicate, last = asyncio.run(scenario())
+    assert first is None and last is None
+    assert isinstance(duplicate, Exception)
+    assert rows_in(path) == {"i0", "i1", "i2"}
+
+
+def test_rows_nobody_waits_for_share_a_transaction_within_the_delay(tmp_path):
+    path = tmp_path / "p2o.db"
+
+    async def scenario():
+        db, commits = await opened(path)
+        writer = BatchWriter(db, delay=0.3)
+        started = time.monotonic()
+        for n in range(50):
+            assert writer.add([item(n)])
+        await asyncio.sleep(0.1)
+        early = rows_in(path)
+        while len(rows_in(path)) < 50 and time.monotonic() - started < 5:
+            await asyncio.sleep(0.05)
+        await db.close()
+        return early, rows_in(path), len(commits)
+
+    early, later, transactions = asyncio.run(scenario())
+    assert early == set()  # still waiting for more to share the transaction
+    assert len(later) == 50 and transactions == 1
+
+
+def test_flush_writes_the_waiting_rows_at_once(tmp_path):
+    path = tmp_path / "p2o.db"
+
+    async def scenario():
+        db, _ = await opened(path)
+        writer = BatchWriter(db, delay=60)
+        writer.add([item(1), item(2)])
+        started = time.monotonic()
+        await writer.flush()
+        took = time.monotonic() - started
+        await db.close()
+        return took
+
+    assert asyncio.run(scenario()) < 5
+    assert rows_in(path) == {"i1", "i2"}
+
+
+def test_beyond_max_rows_pending_new_rows_are_dropped_and_counted(tmp_path):
+    path = tmp_path / "p2o.db"
+
+    async def scenario():
+        db, _ = await opened(path)
+        writer = BatchWriter(db, delay=60, max_rows=10)
+        taken = [writer.add([item(n)]) for n in range(15)]
+        await writer.flush()
+        await db.close()
+        return taken, writer.dropped
+
+    taken, dropped = asyncio.run(scenario())
+    assert taken == [True] * 10 + [False] * 5 and dropped == 5
+    assert rows_in(path) == {f"i{n}" for n in range(10)}
