@@ -8,6 +8,7 @@ error can show it, and the fronts and the core do not know which mode they serve
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Mapping
@@ -17,11 +18,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import SecretStr
 
 from service.access.client_key import ClientKey
+from service.access.limits import KeyLimits
 from service.access.poe_keys import PoeKeyPool
 from service.core.report import current_report
 from service.errors import ErrorKind, ServiceError
 
 if TYPE_CHECKING:
+    from service.access.usage import UsageRecord
     from service.settings import Settings
     from service.storage.background import Opening
 
@@ -50,6 +53,10 @@ class Callers:
         self._stores = stores
         keys = settings.server_poe_keys
         self._pool = PoeKeyPool(keys) if settings.auth_mode == "keys" else None
+        self._limits = KeyLimits()
+        # Which server-held key served a request, in its usage record (to match Poe's points
+        # history, which is per account): a digest, never the key.
+        self._accounts = {k.get_secret_value(): _account(k) for k in keys} if self._pool else {}
 
     async def if_presented(self, headers: Mapping[str, str]) -> Caller | None:
         """For what anyone may ask (the model list): the caller of an issued key, when the
@@ -62,7 +69,8 @@ class Callers:
         if self._pool is None:
             return Caller(presented_key(headers))
         key = presented_key(headers, "the API key this service issued you")
-        client = await (await self._stores.ready()).keys.find(key)
+        stores = await self._stores.ready()
+        client = await stores.keys.find(key)
         if client is None:
             raise _refused("Invalid API key: send a key this service issued (sk-p2o-…)")
         if client.disabled:
@@ -72,7 +80,26 @@ class Callers:
         report = current_report.get()
         if report is not None:  # for the request log
             report.key_id, report.key_name = client.id, client.name
-        return Caller(self._pool.next(), client, self._pool)
+        await self._limits.admit(client, stores.usage)
+        poe_key = self._pool.next()
+        if report is not None:  # settled when the request is over (finished)
+            report.admitted = client
+            report.poe_account = self._accounts.get(poe_key.get_secret_value())
+        return Caller(poe_key, client, self._pool)
+
+    def finished(self, key: ClientKey, record: UsageRecord) -> None:
+        """A request `of` let in is over: its usage is recorded and its limits settled."""
+        self._limits.settle(key, record)
+        stores = self._stores.opened()
+        if stores is not None:
+            stores.usage.record(record)
+
+    def open_requests(self, key_id: str) -> int:
+        return self._limits.open_requests(key_id)
+
+
+def _account(key: SecretStr) -> str:
+    return hashlib.sha256(key.get_secret_value().encode()).hexdigest()[:16]
 
 
 def _refused(message: str) -> ServiceError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -22,6 +23,10 @@ class AnswerReport:
     output_valid: bool | None = None  # an answer asked for as JSON: whether it was valid
     key_id: str | None = None  # AUTH_MODE=keys: the issued key that asked (never its secret)
     key_name: str | None = None
+    # The issued key the access layer let in (service/access/caller.py), to be settled when
+    # the request is over, and which server-held Poe key served it (a digest).
+    admitted: Any = None
+    poe_account: str | None = None
 
 
 current_report: ContextVar[AnswerReport | None] = ContextVar("answer_report", default=None)

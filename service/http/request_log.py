@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from asyncio import CancelledError
 from contextvars import ContextVar
 from time import perf_counter
@@ -21,6 +22,7 @@ from typing import Any
 from sanic import Request, Sanic
 
 from service import logs
+from service.access.usage import UsageRecord
 from service.core.report import AnswerReport, current_report
 from service.errors import ServiceError
 from service.http.middleware import request_id
@@ -73,14 +75,15 @@ class RequestLoggingSanic(Sanic):
             ended = exc
             raise
         finally:
-            if log.isEnabledFor(logging.INFO):
-                _write(request, record, ended)
+            if record.report.admitted is not None or log.isEnabledFor(logging.INFO):
+                _finish(request, record, ended)
             current_report.reset(report_token)
             logs.request_id.reset(id_token)
             _current.reset(record_token)
 
 
-def _write(request: Request, record: RequestRecord, ended: BaseException | None) -> None:
+def _finish(request: Request, record: RequestRecord, ended: BaseException | None) -> None:
+    """The log line, and for an issued key's request its usage record and limits settled."""
     now = perf_counter()
     stream = request.stream
     response = getattr(stream, "response", None) if stream is not None else None
@@ -97,6 +100,54 @@ def _write(request: Request, record: RequestRecord, ended: BaseException | None)
     report = record.report
     duration = round((now - record.started) * 1000, 1)
     ttfb = round(((record.first_byte or now) - record.started) * 1000, 1)
+    if report.admitted is not None:
+        request.app.ctx.callers.finished(
+            report.admitted,
+            UsageRecord(
+                at=int(time.time() * 1000 - duration),
+                key_id=report.key_id,
+                poe_account=report.poe_account,
+                front=front_of(request.path),
+                model=report.model,
+                bot=report.bot,
+                input_tokens=report.input_tokens or 0,
+                output_tokens=report.output_tokens or 0,
+                ttft_ms=int(ttfb),
+                duration_ms=int(duration),
+                outcome=outcome,
+            ),
+        )
+    if log.isEnabledFor(logging.INFO):
+        _write(request, status, outcome, report, duration, ttfb)
+
+
+def front_of(path: str) -> str:
+    """Which API a request spoke, from its path (with or without /v1)."""
+    path = path.removeprefix("/v1")
+    for prefix, front in _FRONTS:
+        if path.startswith(prefix):
+            return front
+    return "other"
+
+
+_FRONTS = (
+    ("/chat/", "chat"),
+    ("/responses", "responses"),
+    ("/messages", "messages"),
+    ("/images/", "images"),
+    ("/models", "models"),
+    ("/admin", "admin"),
+)
+
+
+def _write(
+    request: Request,
+    status: int | None,
+    outcome: str,
+    report: AnswerReport,
+    duration: float,
+    ttfb: float,
+) -> None:
     fields: dict[str, Any] = {
         "method": request.method,
         "path": request.path,

@@ -42,6 +42,13 @@ class Opening(Generic[T]):
                 should_retry=True,
             ) from None
 
+    def opened(self) -> T | None:
+        """The resource if it is open now, without waiting (None otherwise)."""
+        task = self._task
+        if task is None or not task.done() or task.cancelled() or task.exception():
+            return None
+        return task.result()
+
     async def close(self, closer: Callable[[T], Awaitable[None]], wait: float = 10.0) -> None:
         """Let an opening that is under way finish first (up to `wait` seconds: a migration
         is not cut in the middle), then close what was opened."""

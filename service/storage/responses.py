@@ -24,7 +24,6 @@ from sqlalchemy import delete, func, literal, select, update
 
 from service.storage.batches import BatchWriter
 from service.storage.database import Database
-from service.storage.tables import stored_items as items_table
 from service.storage.tables import stored_responses as table
 
 log = logging.getLogger("poe2openai.responses")
@@ -88,33 +87,20 @@ class ResponseStore:
             "response": response_json,
             "size": size,
         }
-        rows: list[tuple[Any, dict[str, Any]]] = [(table, row)]
-        for item in response.get("output") or []:
-            if isinstance(item.get("id"), str):
-                rows.append(
-                    (items_table, {"owner": owner, "id": item["id"],
-                                   "response_id": response["id"], "item": _dumps(item)})
-                )  # fmt: skip
-        await self._writer.write(rows)
+        await self._writer.write([(table, row)])
         return True
 
-    async def output_items(self, owner: str, item_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Output items of this owner's stored responses, by id (those that exist)."""
-        if not item_ids:
+    async def get_many(self, owner: str, response_ids: set[str]) -> dict[str, dict[str, Any]]:
+        """This owner's stored responses among `response_ids`, by id (those that exist)."""
+        if not response_ids:
             return {}
         now = int(time.time())
-        query = (
-            select(items_table.c.id, items_table.c.item)
-            .join(table, table.c.id == items_table.c.response_id)
-            .where(
-                items_table.c.owner == owner,
-                items_table.c.id.in_(item_ids),
-                table.c.expires_at > now,
-            )
+        query = select(table.c.id, table.c.response).where(
+            table.c.id.in_(sorted(response_ids)), table.c.owner == owner, table.c.expires_at > now
         )
         async with self._db.engine.connect() as connection:
             rows = (await connection.execute(query)).all()
-        return {row.id: json.loads(row.item) for row in rows}
+        return {row.id: json.loads(row.response) for row in rows}
 
     async def get(self, owner: str, response_id: str) -> dict[str, Any] | None:
         async with self._db.engine.connect() as connection:
@@ -126,12 +112,6 @@ class ResponseStore:
     async def delete(self, owner: str, response_id: str) -> bool:
         async with self._db.engine.begin() as connection:
             result = await connection.execute(delete(table).where(*_mine(owner, response_id)))
-            if result.rowcount:
-                await connection.execute(
-                    delete(items_table).where(
-                        items_table.c.owner == owner, items_table.c.response_id == response_id
-                    )
-                )
         return result.rowcount > 0
 
     async def input_items(
@@ -224,10 +204,6 @@ class ResponseStore:
                     total -= row.size
                 await connection.execute(delete(table).where(table.c.id.in_(chosen)))
                 count += len(chosen)
-            if count:  # the items of the responses removed
-                await connection.execute(
-                    delete(items_table).where(items_table.c.response_id.not_in(select(table.c.id)))
-                )
         if count:
             log.info("stored responses: %d removed (expired, or over RESPONSES_MAX_BYTES)", count)
         return count

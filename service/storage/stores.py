@@ -10,6 +10,7 @@ from service.storage.atomic import local_secret
 from service.storage.database import Database
 from service.storage.keys import KeyStore
 from service.storage.responses import ResponseStore, sweep_forever
+from service.storage.usage import UsageStore
 
 
 @dataclass(slots=True)
@@ -17,6 +18,7 @@ class Stores:
     db: Database
     responses: ResponseStore
     keys: KeyStore
+    usage: UsageStore
     # Expired stored responses are removed in the background; a task of our own rather than
     # Sanic's add_task, whose shutdown would wait for it (a second per stop, measured).
     _sweeper: asyncio.Task[None] | None = None
@@ -30,6 +32,7 @@ class Stores:
             # Its connection goes back to the pool before the pool closes, or the driver's
             # thread would answer into a closed loop.
             await asyncio.gather(self._sweeper, return_exceptions=True)
+        await self.usage.flush()  # the records of the last second
         await self.db.close()
 
 
@@ -40,4 +43,4 @@ async def open_stores(settings: Settings) -> Stores:
     await db.migrate()
     secret = await asyncio.to_thread(local_secret, config_dir / ".responses.secret")
     responses = ResponseStore(db, secret, settings.responses_ttl, settings.responses_max_bytes)
-    return Stores(db, responses, KeyStore(db))
+    return Stores(db, responses, KeyStore(db), UsageStore(db))

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    false,
+)
 
 metadata = MetaData()
 
 # The newest migration (service/storage/migrations/versions): a schema at this revision needs
 # no migrating, and start-up spares importing Alembic. A unit test keeps the two in step.
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0006"
 
 # Responses API answers kept for GET /v1/responses/{id} and previous_response_id.
 stored_responses = Table(
@@ -40,13 +52,26 @@ client_keys = Table(
     Column("limits", Text, nullable=False),  # JSON: models, rpm, tpm, max_concurrent, ...
 )
 
-# The output items of stored responses, by id, for `item_reference` input items (the AI SDK
-# refers to the reasoning and message of its previous step this way).
-stored_items = Table(
-    "stored_items",
+# One record per request of an issued key (service/storage/usage.py), written in batches.
+usage_records = Table(
+    "usage_records",
     metadata,
-    Column("owner", String(64), primary_key=True),
-    Column("id", String(80), primary_key=True),
-    Column("response_id", String(64), nullable=False, index=True),
-    Column("item", Text, nullable=False),  # JSON
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("at", BigInteger, nullable=False),  # when the request started, epoch milliseconds
+    Column("key_id", String(40)),
+    Column("poe_account", String(16)),  # which server-held Poe key served it (a keyed hash)
+    Column("front", String(16), nullable=False),  # chat, responses, messages, images
+    Column("model", String(200)),  # as asked for
+    Column("bot", String(200)),  # as resolved
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("ttft_ms", Integer, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("outcome", String(40), nullable=False),  # ok, client_disconnected, an error code
+    Column("points", Float),  # Poe points: estimated, then Poe's own figure once matched
+    Column("points_exact", Boolean, nullable=False, server_default=false()),
+    Index("ix_usage_records_at", "at"),
+    Index("ix_usage_records_key_id_at", "key_id", "at"),
 )

@@ -10,16 +10,20 @@ from sqlalchemy import event
 
 from service.storage.batches import BatchWriter
 from service.storage.database import Database
-from service.storage.tables import stored_items as items
+from service.storage.tables import usage_records as usage
 
 
-def item(n: int, owner: str = "o") -> tuple:
-    return (items, {"owner": owner, "id": f"i{n}", "response_id": "r", "item": "{}"})
+def item(n: int) -> tuple:
+    """A usage record, numbered (its id is the number)."""
+    fields = ("key_id", "poe_account", "model", "bot", "points")
+    row = {"id": n, "at": 0, "front": "chat", **dict.fromkeys(fields)}
+    row |= {"input_tokens": 1, "output_tokens": 1, "ttft_ms": 1, "duration_ms": 1, "outcome": "ok"}
+    return (usage, row)
 
 
-def rows_in(path) -> set[str]:
+def rows_in(path) -> set[int]:
     with sqlite3.connect(path) as connection:
-        return {row[0] for row in connection.execute("SELECT id FROM stored_items")}
+        return {row[0] for row in connection.execute("SELECT id FROM usage_records")}
 
 
 async def opened(path) -> tuple[Database, list[int]]:
@@ -42,7 +46,7 @@ def test_writers_at_the_same_time_share_a_transaction_and_find_their_rows_kept(t
         return seen, len(commits)
 
     seen, transactions = asyncio.run(scenario())
-    assert seen == {f"i{n}" for n in range(20)}
+    assert seen == set(range(20))
     assert transactions <= 3  # the first write alone, the other 19 together (one or two)
 
 
@@ -55,7 +59,7 @@ def test_a_bad_row_fails_only_its_own_writer(tmp_path):
         await writer.write([item(0)])
         results = await asyncio.gather(
             writer.write([item(1)]),
-            writer.write([item(0)]),  # the same primary key again
+            writer.write([item(0)]),  # the same id again
             writer.write([item(2)]),
             return_exceptions=True,
         )
@@ -65,7 +69,7 @@ def test_a_bad_row_fails_only_its_own_writer(tmp_path):
     first, duplicate, last = asyncio.run(scenario())
     assert first is None and last is None
     assert isinstance(duplicate, Exception)
-    assert rows_in(path) == {"i0", "i1", "i2"}
+    assert rows_in(path) == {0, 1, 2}
 
 
 def test_rows_nobody_waits_for_share_a_transaction_within_the_delay(tmp_path):
@@ -79,7 +83,7 @@ def test_rows_nobody_waits_for_share_a_transaction_within_the_delay(tmp_path):
             assert writer.add([item(n)])
         await asyncio.sleep(0.1)
         early = rows_in(path)
-        while len(rows_in(path)) < 50 and time.monotonic() - started < 5:
+        while len(rows_in(path)) < 50 and time.monotonic() - started < 5:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         await db.close()
         return early, rows_in(path), len(commits)
@@ -103,7 +107,7 @@ def test_flush_writes_the_waiting_rows_at_once(tmp_path):
         return took
 
     assert asyncio.run(scenario()) < 5
-    assert rows_in(path) == {"i1", "i2"}
+    assert rows_in(path) == {1, 2}
 
 
 def test_beyond_max_rows_pending_new_rows_are_dropped_and_counted(tmp_path):
@@ -119,4 +123,4 @@ def test_beyond_max_rows_pending_new_rows_are_dropped_and_counted(tmp_path):
 
     taken, dropped = asyncio.run(scenario())
     assert taken == [True] * 10 + [False] * 5 and dropped == 5
-    assert rows_in(path) == {f"i{n}" for n in range(10)}
+    assert rows_in(path) == set(range(10))

@@ -40,13 +40,15 @@ def test_output_items_come_reasoning_text_calls():
     whole = WholeAnswer(
         text="Let me look.", reasoning="hmm", tool_calls=[ToolCall("call_1", "f", "{}")]
     )
-    items = output_items(whole)
+    items = output_items(whole, "resp_1")
     assert [i["type"] for i in items] == ["reasoning", "message", "function_call"]
     assert [i["id"][:3] for i in items] == ["rs_", "msg", "fc_"]
     assert items[2]["call_id"] == "call_1"
-    only_call = output_items(WholeAnswer(tool_calls=[ToolCall("c", "f", "{}")]))
+    only_call = output_items(WholeAnswer(tool_calls=[ToolCall("c", "f", "{}")]), "resp_1")
     assert [i["type"] for i in only_call] == ["function_call"]
-    assert [i["type"] for i in output_items(WholeAnswer())] == ["message"]  # empty, not nothing
+    assert [i["type"] for i in output_items(WholeAnswer(), "resp_1")] == [
+        "message"
+    ]  # empty, not nothing
 
 
 def test_a_cut_answer_is_incomplete():
@@ -57,3 +59,13 @@ def test_a_cut_answer_is_incomplete():
         {"reason": "max_output_tokens"},
     )
     assert finished(head, [], {}, "tool_calls")["status"] == "completed"
+
+
+def test_an_output_item_id_names_its_response_and_other_ids_name_none():
+    from service.fronts.responses.encode import output_item_id, response_of_item
+
+    item_id = output_item_id("msg_", "resp_0123abcd", 2)
+    assert item_id.startswith("msg_") and response_of_item(item_id) == "resp_0123abcd"
+    assert response_of_item("fc_" + "ab_cd" + "_10") == "resp_ab_cd"
+    for foreign in ("msg_67ccd3a9da748190", "rs_", "item", "msg__1", "msg_x_y"):
+        assert response_of_item(foreign) is None

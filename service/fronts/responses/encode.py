@@ -27,6 +27,19 @@ def new_id(prefix: str) -> str:
     return prefix + uuid.uuid4().hex
 
 
+def output_item_id(prefix: str, response_id: str, index: int) -> str:
+    """An output item's id names its response (`msg_<response>_<index>`), so an
+    `item_reference` is found in the stored response itself, with no index of items to keep."""
+    return f"{prefix}{response_id.removeprefix('resp_')}_{index}"
+
+
+def response_of_item(item_id: str) -> str | None:
+    """The response an output item's id names (None: not an id this service made)."""
+    _, prefixed, rest = item_id.partition("_")
+    response, numbered, index = rest.rpartition("_")
+    return "resp_" + response if prefixed and numbered and response and index.isdigit() else None
+
+
 def _dump(value: Any) -> Any:
     """A generated model as JSON data, absent fields left out."""
     return value.model_dump(mode="json", by_alias=True) if hasattr(value, "model_dump") else value
@@ -107,15 +120,16 @@ def call_item(
     }
 
 
-def output_items(whole: WholeAnswer) -> list[dict[str, Any]]:
+def output_items(whole: WholeAnswer, response_id: str) -> list[dict[str, Any]]:
     """Reasoning first, then the text (an empty answer is one empty message), then calls."""
-    items = []
+    items: list[dict[str, Any]] = []
     if whole.reasoning:
-        items.append(reasoning_item(new_id("rs_"), whole.reasoning))
+        items.append(reasoning_item(output_item_id("rs_", response_id, 0), whole.reasoning))
     if whole.text or not whole.tool_calls:
-        items.append(message_item(new_id("msg_"), whole.text))
+        items.append(message_item(output_item_id("msg_", response_id, len(items)), whole.text))
     for call in whole.tool_calls:
-        items.append(call_item(new_id("fc_"), call.id, call.name, call.arguments))
+        item_id = output_item_id("fc_", response_id, len(items))
+        items.append(call_item(item_id, call.id, call.name, call.arguments))
     return items
 
 

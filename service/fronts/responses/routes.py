@@ -87,7 +87,10 @@ async def create_response(request: Request) -> HTTPResponse | None:
         await tokens.text_tokens(whole.reasoning, engine.exact_usage) if whole.reasoning else 0
     )
     response = finished(
-        head, output_items(whole), usage_body(usage, reasoning_tokens), whole.finish_reason
+        head,
+        output_items(whole, head["id"]),
+        usage_body(usage, reasoning_tokens),
+        whole.finish_reason,
     )
     if keeper is not None:
         await keeper.keep(response)

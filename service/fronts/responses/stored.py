@@ -14,7 +14,7 @@ from generated.openai import CreateResponse
 from service.access.caller import Caller
 from service.contracts import given
 from service.errors import ServiceError, invalid, not_found
-from service.fronts.responses.encode import new_id
+from service.fronts.responses.encode import new_id, response_of_item
 
 log = logging.getLogger("poe2openai.responses")
 
@@ -66,7 +66,7 @@ async def with_references(store: Any, owner: str, body: CreateResponse) -> Creat
     wanted = references(body)
     if not wanted:
         return body
-    found = await store.output_items(owner, [item_id for _, item_id in wanted])
+    found = await _stored_items(store, owner, [item_id for _, item_id in wanted])
     for index, item_id in wanted:
         if item_id not in found:
             raise invalid(
@@ -82,6 +82,19 @@ async def with_references(store: Any, owner: str, body: CreateResponse) -> Creat
     ]
     full = CreateResponse.model_validate({"model": body.model, "input": items})
     return body.model_copy(update={"input": full.input})
+
+
+async def _stored_items(store: Any, owner: str, item_ids: list[str]) -> dict[str, Any]:
+    """The output items of this owner's stored responses, by id (those that exist)."""
+    named = {item_id: response_of_item(item_id) for item_id in item_ids}
+    responses = await store.get_many(owner, {r for r in named.values() if r is not None})
+    found = {}
+    for item_id, response_id in named.items():
+        response = responses.get(response_id) if response_id else None
+        for item in (response or {}).get("output") or []:
+            if item.get("id") == item_id:
+                found[item_id] = item
+    return found
 
 
 def with_history(

@@ -36,7 +36,7 @@ from service.fronts.responses.encode import (
     failure,
     finished,
     message_item,
-    new_id,
+    output_item_id,
     reasoning_item,
     summary_part,
     text_part,
@@ -182,13 +182,13 @@ class EventWriter:
         self._close_open(frames)
         index = len(self._items)
         if kind == "message":
-            body = message_item(new_id("msg_"), "", "in_progress")
+            body = message_item(output_item_id("msg_", self._head["id"], index), "", "in_progress")
             where = {"item_id": body["id"], "output_index": index, "content_index": 0}
             part_event, part = "response.content_part.added", text_part("")
             delta_event = "response.output_text.delta"
             head = {**where, "logprobs": []}
         else:
-            body = reasoning_item(new_id("rs_"), "", "in_progress")
+            body = reasoning_item(output_item_id("rs_", self._head["id"], index), "", "in_progress")
             where = {"item_id": body["id"], "output_index": index, "summary_index": 0}
             part_event, part = "response.reasoning_summary_part.added", summary_part("")
             delta_event = "response.reasoning_summary_text.delta"
@@ -204,7 +204,8 @@ class EventWriter:
 
     def _add_call(self, event: ToolCallStart, frames: list[bytes]) -> _Item:
         index = len(self._items)
-        body = call_item(new_id("fc_"), event.id, event.name, "", "in_progress")
+        item_id = output_item_id("fc_", self._head["id"], index)
+        body = call_item(item_id, event.id, event.name, "", "in_progress")
         where = {"item_id": body["id"], "output_index": index}
         item = _Item(
             "function_call",

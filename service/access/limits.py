@@ -1,0 +1,139 @@
+"""The limits of issued keys (AUTH_MODE=keys), checked when a request presents its key, before
+any work is done for it, and settled when the request is over.
+
+- Rates: requests per minute (`rpm`) and tokens per minute (`tpm`, input and output) over a
+  moving window (the `limits` library), and concurrent requests (`max_concurrent`). Over one:
+  429 `rate_limit_exceeded` with `Retry-After`. A request's tokens are known only at its end:
+  they fill the window then (at most up to the limit), and the next request waits for room.
+- Budgets: tokens per UTC day (`daily_tokens`) and Poe points per UTC month
+  (`monthly_points`), from the usage records. Over one: 429 `insufficient_quota`, the code
+  clients take as "stop retrying". The request that crosses a budget is finished.
+
+Counts live in this process: with WORKERS > 1 each worker counts its own rates (a limit of N
+can let up to N per worker through); budgets are read from the shared records every
+`refresh` seconds, plus what this worker served since.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from limits import RateLimitItem, RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from service.access.client_key import ClientKey
+from service.access.usage import Totals, UsageRecord, day_start, month_start
+from service.errors import ErrorKind, ServiceError
+
+if TYPE_CHECKING:
+    from service.storage.usage import UsageStore
+
+REFRESH = 5.0  # seconds a budget's figures from the records are used before reading them again
+
+
+@dataclass(slots=True)
+class _Budget:
+    read_at: float
+    day: int  # the day_start and month_start the figures are for
+    month: int
+    today: Totals
+    this_month: Totals
+
+
+class KeyLimits:
+    def __init__(self, refresh: float = REFRESH) -> None:
+        self._window = MovingWindowRateLimiter(MemoryStorage())
+        self._open: dict[str, int] = {}
+        self._budgets: dict[str, _Budget] = {}
+        self._refresh = refresh
+
+    async def admit(self, key: ClientKey, usage: UsageStore) -> None:
+        """Lets the request in, or raises the 429 of the first limit it is over."""
+        limits = key.limits
+        daily, monthly = limits.get("daily_tokens"), limits.get("monthly_points")
+        if daily or monthly:
+            budget = await self._budget(key.id, usage)
+            if daily and budget.today.tokens >= daily:
+                raise _over_budget(f"its {daily} tokens for today (UTC)", "00:00 UTC")
+            if monthly and budget.this_month.points >= monthly:
+                raise _over_budget(f"its {monthly} Poe points for this month", "the 1st (UTC)")
+        tpm = limits.get("tpm")
+        if tpm and not self._window.test(_per_minute(tpm), key.id, "tpm"):
+            raise _too_fast("tokens per minute (tpm)", tpm, self._wait(tpm, key.id, "tpm"))
+        concurrent = limits.get("max_concurrent")
+        if concurrent and self._open.get(key.id, 0) >= concurrent:
+            raise _too_fast("concurrent requests", concurrent, 1)
+        rpm = limits.get("rpm")
+        if rpm and not self._window.hit(_per_minute(rpm), key.id, "rpm"):
+            raise _too_fast("requests per minute (rpm)", rpm, self._wait(rpm, key.id, "rpm"))
+        self._open[key.id] = self._open.get(key.id, 0) + 1
+
+    def settle(self, key: ClientKey, record: UsageRecord) -> None:
+        """The request `admit` let in is over: its slot is free, its tokens and points count."""
+        left = self._open.get(key.id, 1) - 1
+        if left:
+            self._open[key.id] = left
+        else:
+            self._open.pop(key.id, None)
+        tokens = record.input_tokens + record.output_tokens
+        tpm = key.limits.get("tpm")
+        if tpm and tokens:
+            room = self._window.get_window_stats(_per_minute(tpm), key.id, "tpm").remaining
+            if room > 0:
+                self._window.hit(_per_minute(tpm), key.id, "tpm", cost=min(tokens, room))
+        budget = self._budgets.get(key.id)
+        if budget is not None:
+            served = Totals(1, record.input_tokens, record.output_tokens, record.points or 0.0)
+            budget.today = budget.today.plus(served)
+            budget.this_month = budget.this_month.plus(served)
+
+    def open_requests(self, key_id: str) -> int:
+        return self._open.get(key_id, 0)
+
+    async def _budget(self, key_id: str, usage: UsageStore) -> _Budget:
+        now = time.time()
+        day, month = day_start(now), month_start(now)
+        budget = self._budgets.get(key_id)
+        fresh = budget is not None and now - budget.read_at < self._refresh
+        if fresh and budget.day == day and budget.month == month:
+            return budget
+        await usage.flush()  # this worker's own records are in the figures, and only once
+        budget = _Budget(now, day, month, await usage.totals(key_id, day), Totals())
+        budget.this_month = await usage.totals(key_id, month)
+        self._budgets[key_id] = budget
+        return budget
+
+    def _wait(self, limit: int, *identifiers: str) -> int:
+        reset = self._window.get_window_stats(_per_minute(limit), *identifiers).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+
+@lru_cache(maxsize=256)
+def _per_minute(amount: int) -> RateLimitItem:
+    return RateLimitItemPerMinute(amount)
+
+
+def _too_fast(what: str, limit: int, retry_after: int) -> ServiceError:
+    return ServiceError(
+        ErrorKind.RATE_LIMITED,
+        f"Rate limit reached for {what} of this API key: the limit is {limit}. "
+        f"Please try again in {retry_after} s.",
+        code="rate_limit_exceeded",
+        headers={"retry-after": str(retry_after)},
+        should_retry=True,
+    )
+
+
+def _over_budget(what: str, until: str) -> ServiceError:
+    return ServiceError(
+        ErrorKind.RATE_LIMITED,
+        f"This API key has used {what}; it can be used again from {until}, or with a "
+        "higher limit (ask the service's admin).",
+        code="insufficient_quota",
+        should_retry=False,
+    )
