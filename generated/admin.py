@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
@@ -234,6 +235,49 @@ class KeyList(BaseModel):
         extra="allow",
     )
     data: list[KeyRecord]
+
+
+class UsageTotals(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    requests: Annotated[int, Field(ge=0)]
+    input_tokens: Annotated[int, Field(ge=0)]
+    output_tokens: Annotated[int, Field(ge=0)]
+    points: Annotated[
+        float,
+        Field(description="Poe points (estimated until Poe's history has the request).", ge=0.0),
+    ]
+
+
+class UsageGroup(UsageTotals):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    key_id: str | None | MISSING = MISSING
+    key_name: Annotated[
+        str | None | MISSING, Field(description="null once the key is deleted.")
+    ] = MISSING
+    model: str | None | MISSING = MISSING
+    day: Annotated[date | MISSING, Field(description="A UTC day.")] = MISSING
+
+
+class UsageReport(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    group_by: Literal["key", "model", "day"]
+    since: int
+    until: int
+    data: list[UsageGroup]
+
+
+class PoeBalance(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    current_point_balance: int
+    checked_at: Annotated[int, Field(description="Unix time (seconds) Poe was asked.")]
 
 
 class Error(BaseModel):

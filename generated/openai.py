@@ -9,6 +9,65 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 from pydantic.experimental.missing_sentinel import MISSING
 
 
+class KeyUsage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    requests: Annotated[int, Field(ge=0)]
+    input_tokens: Annotated[int, Field(ge=0)]
+    output_tokens: Annotated[int, Field(ge=0)]
+    points: Annotated[float, Field(ge=0.0)]
+
+
+class Limits(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    models: list[str] | MISSING = MISSING
+    rpm: int | MISSING = MISSING
+    tpm: int | MISSING = MISSING
+    max_concurrent: int | MISSING = MISSING
+    daily_tokens: int | MISSING = MISSING
+    monthly_points: int | MISSING = MISSING
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    today: KeyUsage
+    month: KeyUsage
+
+
+class Poe(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    current_point_balance: int
+
+
+class KeyInfo(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    object: Literal["key"]
+    id: str | MISSING = MISSING
+    name: str | MISSING = MISSING
+    prefix: str | MISSING = MISSING
+    created_at: int | MISSING = MISSING
+    expires_at: int | None | MISSING = MISSING
+    limits: Annotated[
+        Limits | MISSING, Field(description="The key's limits; an absent limit is no limit.")
+    ] = MISSING
+    usage: Usage | MISSING = MISSING
+    open_requests: Annotated[
+        int | MISSING, Field(description="This worker's requests of the key under way.", ge=0)
+    ] = MISSING
+    poe: Annotated[
+        Poe | MISSING, Field(description="AUTH_MODE=passthrough: the caller's Poe account.")
+    ] = MISSING
+
+
 class Error(BaseModel):
     model_config = ConfigDict(
         extra="allow",

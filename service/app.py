@@ -13,11 +13,12 @@ from sanic import Sanic
 from service.access.caller import Callers
 from service.admin import api as admin
 from service.admin import keys as _admin_keys  # noqa: F401 (its routes join the admin blueprint)
+from service.admin import usage as _admin_usage  # noqa: F401 (the same)
 from service.core import tokens
 from service.core.catalog import ModelCatalog
 from service.core.engine import Engine
 from service.core.files import AttachmentResolver
-from service.fronts import error_body_for, models
+from service.fronts import error_body_for, key, models
 from service.fronts.anthropic import messages
 from service.fronts.openai import chat, images
 from service.fronts.responses import routes as responses
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.blueprint(images.bp)
     app.blueprint(messages.bp)
     app.blueprint(responses.bp)
+    app.blueprint(key.bp)
     app.blueprint(admin.bp)
     app.ctx.admin_page = admin.load_page()
     app.ctx.login_throttle = admin.LoginThrottle(settings.admin_login_max_delay)

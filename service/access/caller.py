@@ -63,11 +63,29 @@ class Callers:
         request presents one (a bad one is still a 401)."""
         if self._pool is None or not any(h in headers for h in _KEY_HEADERS):
             return None
-        return await self.of(headers)
+        client = await self.identify(headers)
+        return Caller(self._pool.next(), client, self._pool)  # nothing is asked of Poe with it
 
     async def of(self, headers: Mapping[str, str]) -> Caller:
+        """The caller of a request that asks Poe for something: an issued key is let in by
+        its limits (and settled by `finished` when the request is over)."""
         if self._pool is None:
             return Caller(presented_key(headers))
+        client = await self.identify(headers)
+        assert client is not None
+        await self._limits.admit(client, (await self._stores.ready()).usage)
+        poe_key = self._pool.next()
+        report = current_report.get()
+        if report is not None:  # settled when the request is over (finished)
+            report.admitted = client
+            report.poe_account = self._accounts.get(poe_key.get_secret_value())
+        return Caller(poe_key, client, self._pool)
+
+    async def identify(self, headers: Mapping[str, str]) -> ClientKey | None:
+        """The issued key a request presents, usable (None in passthrough mode, where the
+        key is the caller's own Poe key); nothing counts against its limits."""
+        if self._pool is None:
+            return None
         key = presented_key(headers, "the API key this service issued you")
         stores = await self._stores.ready()
         client = await stores.keys.find(key)
@@ -80,12 +98,7 @@ class Callers:
         report = current_report.get()
         if report is not None:  # for the request log
             report.key_id, report.key_name = client.id, client.name
-        await self._limits.admit(client, stores.usage)
-        poe_key = self._pool.next()
-        if report is not None:  # settled when the request is over (finished)
-            report.admitted = client
-            report.poe_account = self._accounts.get(poe_key.get_secret_value())
-        return Caller(poe_key, client, self._pool)
+        return client
 
     def finished(self, key: ClientKey, record: UsageRecord) -> None:
         """A request `of` let in is over: its usage is recorded and its limits settled."""

@@ -106,6 +106,29 @@ class PoeClient:
             ) from exc
         return data
 
+    async def balance(self, key: SecretStr) -> int:
+        """The Poe points left on the account of `key` (Poe's /usage/current_balance)."""
+        url = f"{self.base_url}/usage/current_balance"
+        headers = {"authorization": f"Bearer {key.get_secret_value()}"}
+        try:
+            response = await self.http.get(
+                url, headers=headers, timeout=self.settings.models_timeout
+            )
+        except httpx.HTTPError as exc:
+            raise transport_failure(exc, "Poe's points balance") from exc
+        if response.status_code != 200:
+            detail = redacted(short_body(response.content), key)
+            raise from_status(response.status_code, detail, response.headers.get("retry-after"))
+        try:
+            balance = json.loads(response.content)["current_point_balance"]
+            if not isinstance(balance, int | float):
+                raise TypeError("current_point_balance is not a number")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PoeError(
+                PoeFailure.UPSTREAM, f"Poe's points balance is not the expected JSON ({exc})"
+            ) from exc
+        return int(balance)
+
     async def stream(
         self, bot: str, query: dict, api_key: SecretStr
     ) -> AsyncIterator[list[PoeEvent]]:

@@ -55,8 +55,8 @@ class UsageStore:
             columns = [table.c.key_id, client_keys.c.name.label("key_name")]
         elif group_by == "model":
             columns = [table.c.model]
-        else:  # integer division: the same on SQLite and PostgreSQL
-            columns = [(table.c.at / _DAY_MS).label("day")]
+        else:  # floor division: SQLAlchemy renders it for SQLite and PostgreSQL alike
+            columns = [(table.c.at // _DAY_MS).label("day")]
         sums = [
             func.count().label("requests"),
             func.coalesce(func.sum(table.c.input_tokens), 0).label("input_tokens"),

@@ -423,6 +423,7 @@ PARAMETER_BOTS = [
 ]
 # Served like the echo bots above, but in no model list: a private bot.
 PRIVATE_ECHO = "private-echo"
+BALANCE = 987_654  # points the fake account has left (/usage/current_balance)
 
 PNG_1PX = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -558,6 +559,19 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
         if name == "huge.png":
             return Response(PNG_1PX + bytes(21 * 1024 * 1024), media_type="image/png")
         return Response(PNG_1PX, media_type="image/png")
+
+    @app.get("/usage/current_balance")
+    async def current_balance(request: Request) -> Response:
+        # The points left on a key's account: the number in a key `poe-points-N`, else
+        # BALANCE; a key starting `invalid` is refused as Poe refuses a bad key.
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        state.bot_calls["usage/current_balance"] = (
+            state.bot_calls.get("usage/current_balance", 0) + 1
+        )
+        if auth.startswith("invalid") or not auth:
+            return JSONResponse({"detail": f"Invalid API key {auth}"}, status_code=401)
+        points = int(auth.rpartition("-")[2]) if auth.startswith("poe-points-") else BALANCE
+        return JSONResponse({"current_point_balance": points})
 
     @app.post("/file_upload")
     async def file_upload(request: Request) -> Response:
