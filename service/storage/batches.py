@@ -1,9 +1,11 @@
 """Rows written to the database in batches, one transaction for whatever is pending.
 
-A transaction costs far more than a row (measured on SQLite through SQLAlchemy's async engine:
-~2 ms of CPU for one stored response, ~0.3 ms each when eight share a transaction: every step
-of a transaction is a hop to the driver's thread). So writes queue here and one task commits
-them together:
+A transaction costs far more than a row, so writes queue here and one task commits them
+together, on one connection it holds while there is work. Its inserts go to the driver as one
+`executemany` per table, in SQL that SQLAlchemy compiles from the table once (in the driver's
+own parameter style), inside the driver's own transaction: measured on SQLite, a transaction
+through SQLAlchemy's async engine costs ~1.6 ms of CPU (each step is a hop to the driver's
+thread, wrapped in SQLAlchemy's result machinery), the same at the driver ~0.2 ms.
 
 - `write()` is for rows a client may ask for at once (a stored response): they go into the
   next transaction, started as soon as the one under way ends (a group commit), and the call
@@ -25,12 +27,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.storage.database import Database
 
 log = logging.getLogger("poe2openai.storage")
 
 Rows = Sequence[tuple[Table, dict[str, Any]]]
+Pending = tuple[Rows, "asyncio.Future[None] | None"]  # rows, and who waits for them
 
 
 class BatchWriter:
@@ -38,10 +42,11 @@ class BatchWriter:
         self._db = db
         self._delay = delay
         self._max_rows = max_rows
-        self._pending: list[tuple[Rows, asyncio.Future[None] | None]] = []
+        self._pending: list[Pending] = []
         self._pending_rows = 0
         self._task: asyncio.Task[None] | None = None
         self._urgent = asyncio.Event()
+        self._statements: dict[tuple[Table, tuple[str, ...]], tuple[str, list[str]]] = {}
         self.dropped = 0  # rows added while max_rows were pending
 
     async def write(self, rows: Rows) -> None:
@@ -77,42 +82,79 @@ class BatchWriter:
             self._task = asyncio.ensure_future(self._drain())
 
     async def _drain(self) -> None:
+        done: list[tuple[Pending, Exception | None]] = []
         try:
-            while self._pending:
-                if self._delay and not self._urgent.is_set():
-                    try:
-                        await asyncio.wait_for(self._urgent.wait(), self._delay)
-                    except TimeoutError:
-                        pass
-                self._urgent.clear()
-                batch, self._pending, self._pending_rows = self._pending, [], 0
-                await self._commit_batch(batch)
+            async with self._db.engine.connect() as connection:
+                while self._pending:
+                    _settle(done)  # the last batch's writers hear at once: more is to come
+                    if self._delay and not self._urgent.is_set():
+                        try:
+                            await asyncio.wait_for(self._urgent.wait(), self._delay)
+                        except TimeoutError:
+                            pass
+                    self._urgent.clear()
+                    batch, self._pending, self._pending_rows = self._pending, [], 0
+                    done = await self._commit_batch(connection, batch)
+            # The last writers hear once the connection is back in the pool, so a database
+            # closed right after their write finds no connection still out.
+        except Exception as exc:  # no connection: what waits fails now, later rows try again
+            batch, self._pending, self._pending_rows = self._pending, [], 0
+            done += [(one, exc) for one in batch]
         finally:
+            _settle(done)
             self._task = None
+            if self._pending:  # came while the connection was being given back
+                self._start()
 
-    async def _commit_batch(self, batch: list[tuple[Rows, asyncio.Future[None] | None]]) -> None:
+    async def _commit_batch(
+        self, connection: AsyncConnection, batch: list[Pending]
+    ) -> list[tuple[Pending, Exception | None]]:
         try:
-            await self._commit([row for rows, _ in batch for row in rows])
+            await self._commit(connection, [row for rows, _ in batch for row in rows])
         except Exception as exc:
             if len(batch) == 1:
-                _settle(batch, exc)
-                return
+                return [(batch[0], exc)]
+            done = []
             for one in batch:  # one bad row must not fail the writers beside it
-                await self._commit_batch([one])
-        else:
-            _settle(batch, None)
+                done += await self._commit_batch(connection, [one])
+            return done
+        return [(one, None) for one in batch]
 
-    async def _commit(self, rows: list[tuple[Table, dict[str, Any]]]) -> None:
-        by_table: dict[Table, list[dict[str, Any]]] = {}
-        for table, row in rows:
-            by_table.setdefault(table, []).append(row)
-        async with self._db.engine.begin() as connection:
-            for table, values in by_table.items():  # one executemany per table, in order
-                await connection.execute(table.insert(), values)
+    async def _commit(
+        self, connection: AsyncConnection, rows: list[tuple[Table, dict[str, Any]]]
+    ) -> None:
+        statements: dict[str, list[tuple[Any, ...]]] = {}
+        for table, row in rows:  # one executemany per table, in order
+            sql, order = self._statement(connection, table, row)
+            statements.setdefault(sql, []).append(tuple(row[name] for name in order))
+        driver = (await connection.get_raw_connection()).driver_connection
+        if connection.dialect.name == "sqlite":  # aiosqlite, in autocommit mode (database.py)
+            await driver.execute("BEGIN")
+            try:
+                for sql, values in statements.items():
+                    await driver.executemany(sql, values)
+                await driver.execute("COMMIT")
+            except BaseException:
+                await driver.rollback()
+                raise
+        else:  # asyncpg
+            async with driver.transaction():
+                for sql, values in statements.items():
+                    await driver.executemany(sql, values)
+
+    def _statement(
+        self, connection: AsyncConnection, table: Table, row: dict[str, Any]
+    ) -> tuple[str, list[str]]:
+        shape = (table, tuple(row))
+        statement = self._statements.get(shape)
+        if statement is None:
+            compiled = table.insert().compile(dialect=connection.dialect, column_keys=list(row))
+            statement = self._statements[shape] = (str(compiled), list(compiled.positiontup))
+        return statement
 
 
-def _settle(batch: list[tuple[Rows, asyncio.Future[None] | None]], exc: Exception | None) -> None:
-    for rows, future in batch:
+def _settle(done: list[tuple[Pending, Exception | None]]) -> None:
+    for (rows, future), exc in done:
         if future is None:
             if exc is not None:
                 log.warning("%d rows could not be written: %s", len(rows), exc)
@@ -121,3 +163,4 @@ def _settle(batch: list[tuple[Rows, asyncio.Future[None] | None]], exc: Exceptio
                 future.set_result(None)
             else:
                 future.set_exception(exc)
+    done.clear()

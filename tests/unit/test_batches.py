@@ -6,8 +6,6 @@ import asyncio
 import sqlite3
 import time
 
-from sqlalchemy import event
-
 from service.storage.batches import BatchWriter
 from service.storage.database import Database
 from service.storage.tables import usage_records as usage
@@ -29,9 +27,19 @@ def rows_in(path) -> set[int]:
 async def opened(path) -> tuple[Database, list[int]]:
     db = Database.sqlite(path)
     await db.migrate()
-    commits: list[int] = []
-    event.listen(db.engine.sync_engine, "commit", lambda _conn: commits.append(1))
-    return db, commits
+    return db, []
+
+
+def counted(writer: BatchWriter, transactions: list[int]) -> BatchWriter:
+    """The writer, with each transaction it commits counted."""
+    commit = writer._commit
+
+    async def counting(connection, rows):
+        await commit(connection, rows)
+        transactions.append(len(rows))
+
+    writer._commit = counting  # type: ignore[method-assign]
+    return writer
 
 
 def test_writers_at_the_same_time_share_a_transaction_and_find_their_rows_kept(tmp_path):
@@ -39,7 +47,7 @@ def test_writers_at_the_same_time_share_a_transaction_and_find_their_rows_kept(t
 
     async def scenario():
         db, commits = await opened(path)
-        writer = BatchWriter(db)
+        writer = counted(BatchWriter(db), commits)
         await asyncio.gather(*(writer.write([item(n)]) for n in range(20)))
         seen = rows_in(path)  # another connection: what write() returned for is committed
         await db.close()
@@ -63,6 +71,7 @@ def test_a_bad_row_fails_only_its_own_writer(tmp_path):
             writer.write([item(2)]),
             return_exceptions=True,
         )
+        await writer.flush()
         await db.close()
         return results
 
@@ -77,7 +86,7 @@ def test_rows_nobody_waits_for_share_a_transaction_within_the_delay(tmp_path):
 
     async def scenario():
         db, commits = await opened(path)
-        writer = BatchWriter(db, delay=0.3)
+        writer = counted(BatchWriter(db, delay=0.3), commits)
         started = time.monotonic()
         for n in range(50):
             assert writer.add([item(n)])
@@ -85,6 +94,7 @@ def test_rows_nobody_waits_for_share_a_transaction_within_the_delay(tmp_path):
         early = rows_in(path)
         while len(rows_in(path)) < 50 and time.monotonic() - started < 5:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
+        await writer.flush()
         await db.close()
         return early, rows_in(path), len(commits)
 
