@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import SecretStr
 
 from service.access.client_key import ClientKey
 from service.access.poe_keys import PoeKeyPool
+from service.access.poe_pacing import PoePacer
 from service.core.report import current_report
 from service.errors import ErrorKind, ServiceError
 
@@ -29,18 +30,23 @@ if TYPE_CHECKING:
 # sent on to Poe in a header.
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")
 _KEY_HEADERS = ("authorization", "x-api-key", "api-key")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     poe_key: SecretStr
     client_key: ClientKey | None = None  # AUTH_MODE=keys: the key the caller presented
-    pool: PoeKeyPool | None = None  # where `poe_key` came from, to rest it after a 429
+    pool: PoeKeyPool | None = None  # where `poe_key` came from: a query may use another
+    pacer: PoePacer | None = None  # waits for a Poe key's turn (none: sent at once)
 
-    def rate_limited(self, retry_after: float | None) -> None:
-        """Poe answered 429 to this caller's Poe key: a server-held key rests."""
-        if self.pool is not None:
-            self.pool.rest(self.poe_key, retry_after)
+    def query(self, attempt: Callable[[SecretStr], AsyncIterator[T]]) -> AsyncIterator[T]:
+        """`attempt(poe_key)`, a query to Poe, sent when a Poe key of this caller's has its
+        turn (a pool key other than `poe_key` when that one is busy)."""
+        if self.pacer is None:
+            return attempt(self.poe_key)
+        keys = self.pool.starting_with(self.poe_key) if self.pool else [self.poe_key]
+        return self.pacer.stream(keys, attempt)
 
 
 class Callers:
@@ -48,8 +54,9 @@ class Callers:
 
     def __init__(self, settings: Settings, stores: Opening[Any]) -> None:
         self._stores = stores
+        self._pacer = PoePacer.from_settings(settings)
         keys = settings.server_poe_keys
-        self._pool = PoeKeyPool(keys) if settings.auth_mode == "keys" else None
+        self._pool = PoeKeyPool(keys, self._pacer) if settings.auth_mode == "keys" else None
 
     async def if_presented(self, headers: Mapping[str, str]) -> Caller | None:
         """For what anyone may ask (the model list): the caller of an issued key, when the
@@ -60,7 +67,7 @@ class Callers:
 
     async def of(self, headers: Mapping[str, str]) -> Caller:
         if self._pool is None:
-            return Caller(presented_key(headers))
+            return Caller(presented_key(headers), pacer=self._pacer)
         key = presented_key(headers, "the API key this service issued you")
         client = await (await self._stores.ready()).keys.find(key)
         if client is None:
@@ -72,7 +79,7 @@ class Callers:
         report = current_report.get()
         if report is not None:  # for the request log
             report.key_id, report.key_name = client.id, client.name
-        return Caller(self._pool.next(), client, self._pool)
+        return Caller(self._pool.next(), client, self._pool, self._pacer)
 
 
 def _refused(message: str) -> ServiceError:

@@ -662,6 +662,28 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
         frames = _frame("text", {"text": f"key {auth}"}) + _frame("done", {})
         return Response(frames, media_type="text/event-stream")
 
+    @app.post("/bot/busyfor{seconds}")
+    async def busy_for(seconds: int) -> Response:
+        # Poe's own rate limit: the first query (since the last reset) is a 429 saying when to
+        # come back, the next ones are answered.
+        if count(f"busyfor{seconds}") == 1:
+            headers = {"retry-after": str(seconds)}
+            return JSONResponse({"detail": "rate limited"}, status_code=429, headers=headers)
+        frames = _frame("text", {"text": "answered after the wait"}) + _frame("done", {})
+        return Response(frames, media_type="text/event-stream")
+
+    @app.post("/bot/busykey-{key}")
+    async def busy_key(request: Request, key: str) -> Response:
+        # One Poe key over its rate limit (a 429 for a long while), the others answered as
+        # /bot/whoami does.
+        count(f"busykey-{key}")
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if auth == key:
+            headers = {"retry-after": "60"}
+            return JSONResponse({"detail": "rate limited"}, status_code=429, headers=headers)
+        frames = _frame("text", {"text": f"key {auth}"}) + _frame("done", {})
+        return Response(frames, media_type="text/event-stream")
+
     @app.post("/bot/surrogate")
     async def surrogate() -> Response:
         # json.dumps escapes the lone surrogate as `\ud800`: valid JSON, but not text.
