@@ -3,7 +3,8 @@
 With AUTH_MODE=passthrough every caller brings its own Poe key; with AUTH_MODE=keys callers
 present a key the service issued, and the Poe key is one of the service's own (poe_keys.py).
 Either way the Poe key is a `SecretStr` from here to the Poe client, so no repr, log line or
-error can show it, and the fronts and the core do not know which mode they serve.
+error can show it, and the fronts and the core do not know which mode they serve. A caller's
+queries wait for their Poe key's turn (poe_pacing.py), on another pool key when that is free.
 """
 
 from __future__ import annotations

@@ -147,18 +147,26 @@ class PoePacer:
         free soonest) and counts the start; a ServiceError 429 when that is past `deadline`."""
         states = [self._state(self._id(key)) for key in keys]
         now = time.time()
-        chosen = min(
-            range(len(keys)),
-            key=lambda i: max(states[i].free_at(self.min_interval), now) + 1e-3 * states[i].waiting,
-        )
+        chosen = 0
+        if len(states) > 1:
+            chosen = min(
+                range(len(keys)),
+                key=lambda i: (
+                    max(states[i].free_at(self.min_interval), now) + 1e-3 * states[i].waiting
+                ),
+            )
         state = states[chosen]
+        alone = not state.waiting
         state.waiting += 1
         try:
-            try:
-                async with asyncio.timeout(max(deadline - now, 0.0)):
-                    await state.lock.acquire()
-            except TimeoutError:
-                raise self._too_busy(state) from None
+            if alone:
+                await state.lock.acquire()  # at once: nobody to queue behind
+            else:
+                try:
+                    async with asyncio.timeout(max(deadline - now, 0.0)):
+                        await state.lock.acquire()
+                except TimeoutError:
+                    raise self._too_busy(state) from None
             try:
                 await self._wait_free(state, deadline)
             finally:
