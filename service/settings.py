@@ -80,7 +80,7 @@ class Settings(BaseSettings):
     poe_max_connections: int = Field(4096, ge=1)
     """connection pool size towards Poe, per worker"""
     poe_retries: int = Field(2, ge=0, le=10)
-    """retries of transient failures before any output"""
+    """retries of transient failures (a 429 from Poe included) before any output"""
     # Pacing toward Poe, per Poe key and per worker process (service/access/poe_pacing.py).
     # 500 a minute is Poe's documented limit per key. The queue's bound stays below
     # KEEPALIVE_INTERVAL: a stream refused after waiting still gets a real 429 status, not an
