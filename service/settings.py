@@ -80,7 +80,19 @@ class Settings(BaseSettings):
     poe_max_connections: int = Field(4096, ge=1)
     """connection pool size towards Poe, per worker"""
     poe_retries: int = Field(2, ge=0, le=10)
-    """retries of transient failures before any output"""
+    """retries of transient failures (a 429 from Poe included) before any output"""
+    # Pacing toward Poe, per Poe key and per worker process (service/access/poe_pacing.py).
+    # 500 a minute is Poe's documented limit per key. The queue's bound stays below
+    # KEEPALIVE_INTERVAL: a stream refused after waiting still gets a real 429 status, not an
+    # error event after a ping has committed its 200.
+    poe_rpm: int = Field(500, ge=0)
+    """most queries started per rolling minute on one Poe key (0: no limit)"""
+    poe_queue_timeout: float = Field(8.0, ge=0)
+    """seconds a request may wait for its Poe key's turn (then 429 with Retry-After)"""
+    # The Rust seed's setting, there one interval for the whole service; here per Poe key,
+    # which is the same for one key and does not make one user's requests wait for another's.
+    rate_limit_ms: int = Field(0, ge=0)
+    """least milliseconds between two queries on one Poe key (0: off)"""
     # Files (images, audio, documents) in requests are uploaded to Poe: per-file limits, and the
     # cache of uploads (kept in CONFIG_DIR) that spares uploading the same file twice.
     poe_upload_timeout: float = Field(60.0, gt=0)

@@ -3,7 +3,8 @@
 With AUTH_MODE=passthrough every caller brings its own Poe key; with AUTH_MODE=keys callers
 present a key the service issued, and the Poe key is one of the service's own (poe_keys.py).
 Either way the Poe key is a `SecretStr` from here to the Poe client, so no repr, log line or
-error can show it, and the fronts and the core do not know which mode they serve.
+error can show it, and the fronts and the core do not know which mode they serve. A caller's
+queries wait for their Poe key's turn (poe_pacing.py), on another pool key when that is free.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import SecretStr
 
 from service.access.client_key import ClientKey
 from service.access.limits import KeyLimits
 from service.access.poe_keys import PoeKeyPool
+from service.access.poe_pacing import PoePacer
 from service.core.report import current_report
 from service.errors import ErrorKind, ServiceError
 
@@ -32,18 +34,23 @@ if TYPE_CHECKING:
 # sent on to Poe in a header.
 _KEY_CHARS = re.compile(r"[\x21-\x7e]+")
 _KEY_HEADERS = ("authorization", "x-api-key", "api-key")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
     poe_key: SecretStr
     client_key: ClientKey | None = None  # AUTH_MODE=keys: the key the caller presented
-    pool: PoeKeyPool | None = None  # where `poe_key` came from, to rest it after a 429
+    pool: PoeKeyPool | None = None  # where `poe_key` came from: a query may use another
+    pacer: PoePacer | None = None  # waits for a Poe key's turn (none: sent at once)
 
-    def rate_limited(self, retry_after: float | None) -> None:
-        """Poe answered 429 to this caller's Poe key: a server-held key rests."""
-        if self.pool is not None:
-            self.pool.rest(self.poe_key, retry_after)
+    def query(self, attempt: Callable[[SecretStr], AsyncIterator[T]]) -> AsyncIterator[T]:
+        """`attempt(poe_key)`, a query to Poe, sent when a Poe key of this caller's has its
+        turn (a pool key other than `poe_key` when that one is busy)."""
+        if self.pacer is None:
+            return attempt(self.poe_key)
+        keys = self.pool.starting_with(self.poe_key) if self.pool else [self.poe_key]
+        return self.pacer.stream(keys, attempt)
 
 
 class Callers:
@@ -51,8 +58,9 @@ class Callers:
 
     def __init__(self, settings: Settings, stores: Opening[Any]) -> None:
         self._stores = stores
+        self._pacer = PoePacer.from_settings(settings)
         keys = settings.server_poe_keys
-        self._pool = PoeKeyPool(keys) if settings.auth_mode == "keys" else None
+        self._pool = PoeKeyPool(keys, self._pacer) if settings.auth_mode == "keys" else None
         self._limits = KeyLimits()
         # Which server-held key served a request, in its usage record (to match Poe's points
         # history, which is per account): a digest, never the key.
@@ -64,13 +72,15 @@ class Callers:
         if self._pool is None or not any(h in headers for h in _KEY_HEADERS):
             return None
         client = await self.identify(headers)
-        return Caller(self._pool.next(), client, self._pool)  # nothing is asked of Poe with it
+        return Caller(
+            self._pool.next(), client, self._pool, self._pacer
+        )  # nothing is asked of Poe with it
 
     async def of(self, headers: Mapping[str, str]) -> Caller:
         """The caller of a request that asks Poe for something: an issued key is let in by
         its limits (and settled by `finished` when the request is over)."""
         if self._pool is None:
-            return Caller(presented_key(headers))
+            return Caller(presented_key(headers), pacer=self._pacer)
         client = await self.identify(headers)
         assert client is not None
         await self._limits.admit(client, (await self._stores.ready()).usage)
@@ -79,7 +89,7 @@ class Callers:
         if report is not None:  # settled when the request is over (finished)
             report.admitted = client
             report.poe_account = self._accounts.get(poe_key.get_secret_value())
-        return Caller(poe_key, client, self._pool)
+        return Caller(poe_key, client, self._pool, self._pacer)
 
     async def identify(self, headers: Mapping[str, str]) -> ClientKey | None:
         """The issued key a request presents, usable (None in passthrough mode, where the

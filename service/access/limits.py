@@ -2,9 +2,9 @@
 any work is done for it, and settled when the request is over.
 
 - Rates: requests per minute (`rpm`) and tokens per minute (`tpm`, input and output) over a
-  moving window (the `limits` library), and concurrent requests (`max_concurrent`). Over one:
+  moving window (window.py), and concurrent requests (`max_concurrent`). Over one:
   429 `rate_limit_exceeded` with `Retry-After`. A request's tokens are known only at its end:
-  they fill the window then (at most up to the limit), and the next request waits for room.
+  they count in the window then, and the next request waits for the minute to have room.
 - Budgets: tokens per UTC day (`daily_tokens`) and Poe points per UTC month
   (`monthly_points`), from the usage records. Over one: 429 `insufficient_quota`, the code
   clients take as "stop retrying". The request that crosses a budget is finished.
@@ -19,15 +19,11 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
-
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from service.access.client_key import ClientKey
 from service.access.usage import Totals, UsageRecord, day_start, month_start
+from service.access.window import RollingWindow
 from service.errors import ErrorKind, ServiceError
 
 if TYPE_CHECKING:
@@ -47,7 +43,7 @@ class _Budget:
 
 class KeyLimits:
     def __init__(self, refresh: float = REFRESH) -> None:
-        self._window = MovingWindowRateLimiter(MemoryStorage())
+        self._windows: dict[tuple[str, str], RollingWindow] = {}  # (key id, rpm|tpm)
         self._open: dict[str, int] = {}
         self._budgets: dict[str, _Budget] = {}
         self._refresh = refresh
@@ -62,15 +58,20 @@ class KeyLimits:
                 raise _over_budget(f"its {daily} tokens for today (UTC)", "00:00 UTC")
             if monthly and budget.this_month.points >= monthly:
                 raise _over_budget(f"its {monthly} Poe points for this month", "the 1st (UTC)")
+        now = time.time()
         tpm = limits.get("tpm")
-        if tpm and not self._window.test(_per_minute(tpm), key.id, "tpm"):
-            raise _too_fast("tokens per minute (tpm)", tpm, self._wait(tpm, key.id, "tpm"))
+        if tpm:
+            tokens = self._window(key.id, "tpm")
+            if tokens.used(now) >= tpm:
+                raise _too_fast("tokens per minute (tpm)", tpm, _wait(tokens, tpm, now))
         concurrent = limits.get("max_concurrent")
         if concurrent and self._open.get(key.id, 0) >= concurrent:
             raise _too_fast("concurrent requests", concurrent, 1)
         rpm = limits.get("rpm")
-        if rpm and not self._window.hit(_per_minute(rpm), key.id, "rpm"):
-            raise _too_fast("requests per minute (rpm)", rpm, self._wait(rpm, key.id, "rpm"))
+        if rpm:
+            requests = self._window(key.id, "rpm")
+            if not requests.take(rpm, now):
+                raise _too_fast("requests per minute (rpm)", rpm, _wait(requests, rpm, now))
         self._open[key.id] = self._open.get(key.id, 0) + 1
 
     def settle(self, key: ClientKey, record: UsageRecord) -> None:
@@ -81,11 +82,8 @@ class KeyLimits:
         else:
             self._open.pop(key.id, None)
         tokens = record.input_tokens + record.output_tokens
-        tpm = key.limits.get("tpm")
-        if tpm and tokens:
-            room = self._window.get_window_stats(_per_minute(tpm), key.id, "tpm").remaining
-            if room > 0:
-                self._window.hit(_per_minute(tpm), key.id, "tpm", cost=min(tokens, room))
+        if key.limits.get("tpm") and tokens:
+            self._window(key.id, "tpm").add(time.time(), tokens)
         budget = self._budgets.get(key.id)
         if budget is not None:
             served = Totals(1, record.input_tokens, record.output_tokens, record.points or 0.0)
@@ -108,14 +106,15 @@ class KeyLimits:
         self._budgets[key_id] = budget
         return budget
 
-    def _wait(self, limit: int, *identifiers: str) -> int:
-        reset = self._window.get_window_stats(_per_minute(limit), *identifiers).reset_time
-        return max(1, math.ceil(reset - time.time()))
+    def _window(self, key_id: str, rate: str) -> RollingWindow:
+        window = self._windows.get((key_id, rate))
+        if window is None:  # as many as the issued keys with rate limits
+            window = self._windows[key_id, rate] = RollingWindow()
+        return window
 
 
-@lru_cache(maxsize=256)
-def _per_minute(amount: int) -> RateLimitItem:
-    return RateLimitItemPerMinute(amount)
+def _wait(window: RollingWindow, limit: int, now: float) -> int:
+    return max(1, math.ceil(window.free_at(limit, now) - now))
 
 
 def _too_fast(what: str, limit: int, retry_after: int) -> ServiceError:

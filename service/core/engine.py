@@ -20,6 +20,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from service.access.caller import Caller
@@ -216,8 +217,6 @@ class Answer:
         """Poe's failure for the client; an unknown bot's names the listed models close to
         what was asked (a typo, a name from another provider's catalogue)."""
         nearest = None
-        if err.kind is PoeFailure.RATE_LIMITED:
-            self._caller.rate_limited(err.retry_after)
         if err.kind is PoeFailure.NOT_FOUND:
             nearest = await self._engine.nearest(self.model.requested)
         return from_poe(err, self.model.bot, nearest)
@@ -232,7 +231,8 @@ class Answer:
         )
 
     def _poe_events(self, query: dict[str, Any]) -> AsyncIterator[list[PoeEvent]]:
-        return self._engine.poe.stream(self.model.bot, query, self._caller.poe_key)
+        # The caller's pacing decides when, and on which of its Poe keys, the query goes.
+        return self._caller.query(partial(self._engine.poe.stream, self.model.bot, query))
 
     async def _count(self, whole: WholeAnswer) -> Usage:
         """Usage of the answer, and of a first one that was asked again (Poe counts both)."""

@@ -610,7 +610,8 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
     @app.post("/bot/status{code}")
     async def status(code: int) -> Response:
         count(f"status{code}")
-        headers = {"retry-after": "7"} if code == 429 else {}
+        # Longer than the proxy's queue timeout: passed on, not waited out.
+        headers = {"retry-after": "30"} if code == 429 else {}
         return JSONResponse({"detail": f"status {code}"}, status_code=code, headers=headers)
 
     @app.post("/bot/flaky")
@@ -673,6 +674,28 @@ def add_fault_routes(app: FastAPI, state: FakePoeState) -> None:
     async def whoami(request: Request) -> Response:
         # Which Poe key the proxy sent (server-held keys, used in turn).
         auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        frames = _frame("text", {"text": f"key {auth}"}) + _frame("done", {})
+        return Response(frames, media_type="text/event-stream")
+
+    @app.post("/bot/busyfor{seconds}")
+    async def busy_for(seconds: int) -> Response:
+        # Poe's own rate limit: the first query (since the last reset) is a 429 saying when to
+        # come back, the next ones are answered.
+        if count(f"busyfor{seconds}") == 1:
+            headers = {"retry-after": str(seconds)}
+            return JSONResponse({"detail": "rate limited"}, status_code=429, headers=headers)
+        frames = _frame("text", {"text": "answered after the wait"}) + _frame("done", {})
+        return Response(frames, media_type="text/event-stream")
+
+    @app.post("/bot/busykey-{key}")
+    async def busy_key(request: Request, key: str) -> Response:
+        # One Poe key over its rate limit (a 429 for a long while), the others answered as
+        # /bot/whoami does.
+        count(f"busykey-{key}")
+        auth = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if auth == key:
+            headers = {"retry-after": "60"}
+            return JSONResponse({"detail": "rate limited"}, status_code=429, headers=headers)
         frames = _frame("text", {"text": f"key {auth}"}) + _frame("done", {})
         return Response(frames, media_type="text/event-stream")
 
