@@ -128,8 +128,9 @@ class Settings(BaseSettings):
     """seconds a request body may take before its rate is checked"""
 
     # Responses API answers kept (`store`, the default) for GET /v1/responses/{id} and
-    # previous_response_id, in an SQLite file in CONFIG_DIR: OpenAI keeps them 30 days too. A
-    # conversation that goes on keeps all its turns for this long from its latest one.
+    # previous_response_id, in the database (SQLite in CONFIG_DIR, or DATABASE_URL): OpenAI
+    # keeps them 30 days too. A conversation that goes on keeps all its turns for this long from
+    # its latest one.
     responses_ttl: float = Field(30 * 86400.0, gt=0)
     """seconds a stored response is kept after its conversation's latest turn"""
     responses_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024)

@@ -87,7 +87,7 @@ class Backend:
     def __init__(self, name: str, tmp_path: Path, server: PostgresServer | None) -> None:
         self.name = name
         self._path = tmp_path / "p2o.db"
-        self._server = server
+        self.server = server
         self._url = server.new_database() if server else None
 
     def open(self):
@@ -98,8 +98,8 @@ class Backend:
         return Database.postgres(self._url.replace("postgresql://", "postgresql+asyncpg://"))
 
     def on_disk(self) -> bytes:
-        if self._server is not None:
-            return self._server.on_disk()
+        if self.server is not None:
+            return self.server.on_disk()
         return b"".join(p.read_bytes() for p in self._path.parent.iterdir() if p.is_file())
 
 

@@ -74,6 +74,11 @@ class PostgresServer:
         )
         return self
 
+    def restart(self) -> None:
+        """Stopped and started again: every open connection is cut."""
+        log = str(self.folder / "server.log")  # not our stdout: run() would wait for it to close
+        self._run("pg_ctl", "-D", str(self.data), "-l", log, "-m", "fast", "-w", "restart")
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
@@ -111,7 +116,7 @@ class PostgresServer:
         command = [str(self.bin / tool), *args]
         if self._user:
             command = ["runuser", "-u", self._user, "--", *command]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=self.folder)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=self.folder, timeout=60)
         if done.returncode:
             log = self.folder / "server.log"
             tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""

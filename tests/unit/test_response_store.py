@@ -253,3 +253,21 @@ def test_instances_on_one_database_agree_on_the_owner_secret(backend):
 
     found, again, other = run(scenario())
     assert len(set(found)) == 1 and found[0] == again and len(again) == 32 and other != again
+
+
+def test_a_restarted_postgres_server_is_reconnected_to(backend):
+    if backend.server is None:
+        return  # SQLite: a file, nothing to reconnect to
+
+    async def scenario():
+        db, store = await opened(backend)
+        me = store.owner(SecretStr("k"))
+        await store.save(me, response("r1", "a"), [])
+        await asyncio.to_thread(backend.server.restart)  # the pool's connections are dead now
+        await store.save(me, response("r2", "b"), [])
+        found = await store.get(me, "r1"), await store.get(me, "r2")
+        await db.close()
+        return found
+
+    first, second = run(scenario())
+    assert first is not None and second is not None
