@@ -16,7 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # while one request cannot make a worker buffer hundreds of megabytes.
 DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024
 
-_SECRET_FIELDS = {"admin_password", "poe_api_key", "poe_api_keys"}
+_SECRET_FIELDS = {"admin_password", "database_url", "poe_api_key", "poe_api_keys"}
+
+# What DATABASE_URL may start with, and the SQLAlchemy driver each one means.
+_DATABASE_SCHEMES = ("postgresql+asyncpg://", "postgresql://", "postgres://")
 
 
 class SettingsError(Exception):
@@ -43,6 +46,10 @@ class Settings(BaseSettings):
     """largest request body in bytes; larger bodies get a 413"""
     config_dir: Path = Path("config")
     """where models.yaml and other state live"""
+    # Unset: an SQLite file in CONFIG_DIR. Set, several instances share stored responses, issued
+    # keys and the secret that ties a stored response to its key (service/storage/database.py).
+    database_url: SecretStr | None = None
+    """postgresql://user:password@host/db: the database shared by instances (unset: SQLite)"""
 
     admin_username: str = Field("admin", min_length=1)
     """admin page user"""
@@ -133,8 +140,9 @@ class Settings(BaseSettings):
     """seconds a request body may take before its rate is checked"""
 
     # Responses API answers kept (`store`, the default) for GET /v1/responses/{id} and
-    # previous_response_id, in an SQLite file in CONFIG_DIR: OpenAI keeps them 30 days too. A
-    # conversation that goes on keeps all its turns for this long from its latest one.
+    # previous_response_id, in the database (SQLite in CONFIG_DIR, or DATABASE_URL): OpenAI
+    # keeps them 30 days too. A conversation that goes on keeps all its turns for this long from
+    # its latest one.
     responses_ttl: float = Field(30 * 86400.0, gt=0)
     """seconds a stored response is kept after its conversation's latest turn"""
     responses_max_bytes: int = Field(1024 * 1024 * 1024, ge=1024)
@@ -158,6 +166,17 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        url = value.get_secret_value()
+        scheme = next((s for s in _DATABASE_SCHEMES if url.startswith(s)), None)
+        if scheme is None:
+            raise ValueError("must start with postgresql://, postgres:// or postgresql+asyncpg://")
+        return SecretStr("postgresql+asyncpg://" + url.removeprefix(scheme))
 
     @model_validator(mode="after")
     def _keys_mode_has_a_poe_key(self) -> Settings:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import settings
 
 from tests.support.fake_poe import FakePoe
+from tests.support.postgres import PostgresServer
 from tests.support.service import ROOT, RunningService
 
 # No example database: a failure Hypothesis once found in ./.hypothesis would be replayed on
@@ -69,3 +70,40 @@ def http(service: RunningService) -> Iterator[httpx.Client]:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (started on first use); `new_database()`."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+class Backend:
+    """One of the service's two databases, for repository tests: `open()` a new Database on
+    the same storage (as another worker would), `on_disk()` every byte it wrote."""
+
+    def __init__(self, name: str, tmp_path: Path, server: PostgresServer | None) -> None:
+        self.name = name
+        self._path = tmp_path / "p2o.db"
+        self.server = server
+        self._url = server.new_database() if server else None
+
+    def open(self):
+        from service.storage.database import Database
+
+        if self._url is None:
+            return Database.sqlite(self._path)
+        return Database.postgres(self._url.replace("postgresql://", "postgresql+asyncpg://"))
+
+    def on_disk(self) -> bytes:
+        if self.server is not None:
+            return self.server.on_disk()
+        return b"".join(p.read_bytes() for p in self._path.parent.iterdir() if p.is_file())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    server = request.getfixturevalue("postgres") if request.param == "postgresql" else None
+    return Backend(request.param, tmp_path, server)

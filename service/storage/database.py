@@ -1,9 +1,14 @@
-"""The service's own database, on SQLAlchemy 2 (async): an SQLite file in CONFIG_DIR.
+"""The service's own database, on SQLAlchemy 2 (async): an SQLite file in CONFIG_DIR, or
+PostgreSQL (DATABASE_URL) shared by several instances.
 
 The schema is Alembic's (service/storage/migrations), brought up to date at start by every
-worker under one file lock, so workers starting together never race on it; Alembic (~0.6 s to
-import) is loaded only when the schema is behind. SQLite runs in WAL mode with a busy timeout,
-so several workers write to one file without "database is locked".
+worker, one at a time, so workers starting together never race on it: under a file lock on
+SQLite, under a PostgreSQL advisory lock (held by the migration's transaction) across instances.
+Alembic (~0.6 s to import) is loaded only when the schema is behind. SQLite runs in WAL mode
+with a busy timeout, so several workers write to one file without "database is locked".
+PostgreSQL connections have connect and statement timeouts, so a server that is down is an
+error within seconds (a 503 for the request), never a hang, and are checked before use, so a
+restarted server is reconnected to.
 """
 
 from __future__ import annotations
@@ -14,9 +19,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from service.storage.tables import SCHEMA_REVISION
@@ -25,11 +29,21 @@ log = logging.getLogger("poe2openai.database")
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
+# PostgreSQL: the advisory lock every instance's migration takes (any constant of our own).
+_MIGRATION_LOCK = 0x706F6532_6F616931  # "poe2oai1"
+CONNECT_TIMEOUT = 5.0  # seconds to connect (a server that is down)
+COMMAND_TIMEOUT = 30.0  # seconds for one statement (a server that stopped answering)
+
 
 class Database:
-    def __init__(self, engine: AsyncEngine, lock_path: Path) -> None:
+    def __init__(self, engine: AsyncEngine, lock_path: Path | None = None) -> None:
         self.engine = engine
         self._lock_path = lock_path
+
+    @property
+    def shared(self) -> bool:
+        """Shared by several instances (PostgreSQL), rather than one file on one machine."""
+        return self.engine.dialect.name == "postgresql"
 
     @classmethod
     def sqlite(cls, path: Path) -> Database:
@@ -38,28 +52,48 @@ class Database:
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return cls(engine, path.with_name(f".{path.name}.lock"))
 
+    @classmethod
+    def postgres(cls, url: str) -> Database:
+        """`url`: postgresql+asyncpg://… (settings.py maps the other spellings to it)."""
+        parsed = make_url(url)
+        if "sslmode" in parsed.query:  # libpq's name; asyncpg calls it ssl
+            query = dict(parsed.query)
+            query["ssl"] = query.pop("sslmode")
+            parsed = parsed.set(query=query)
+        engine = create_async_engine(
+            parsed,
+            pool_size=5,  # per worker: requests hold a connection for one short query
+            max_overflow=10,
+            pool_timeout=10,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            connect_args={"timeout": CONNECT_TIMEOUT, "command_timeout": COMMAND_TIMEOUT},
+        )
+        return cls(engine)
+
     async def migrate(self) -> None:
         """Bring the schema up to date (a no-op when it is)."""
         if await self.revision() == SCHEMA_REVISION:
             return
-        lock = await asyncio.to_thread(_locked, self._lock_path)
+        lock = None if self.shared else await asyncio.to_thread(_locked, self._lock_path)
         try:
-            if await self.revision() == SCHEMA_REVISION:  # another worker was first
-                return
             async with self.engine.begin() as connection:
+                if self.shared:  # released when this transaction ends
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                    )
+                if await connection.run_sync(_revision) == SCHEMA_REVISION:
+                    return  # another worker was first
                 await connection.run_sync(_upgrade)
         finally:
-            lock.close()
+            if lock is not None:
+                lock.close()
         log.info("database schema brought up to revision %s", SCHEMA_REVISION)
 
     async def revision(self) -> str | None:
         """The schema's Alembic revision (None before the first migration)."""
-        try:
-            async with self.engine.connect() as connection:
-                found = await connection.execute(text("SELECT version_num FROM alembic_version"))
-                return found.scalar()
-        except (OperationalError, ProgrammingError):  # no such table yet
-            return None
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(_revision)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -85,6 +119,14 @@ def _locked(path: Path) -> Any:
     handle = open(path, "a")
     fcntl.flock(handle, fcntl.LOCK_EX)
     return handle
+
+
+def _revision(connection: Connection) -> str | None:
+    # Asked first rather than failing on a missing table: on PostgreSQL a failed statement
+    # would abort the migration's transaction.
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def _upgrade(connection: Connection) -> None:

@@ -3,9 +3,10 @@ its input items, and `previous_response_id` (Poe is stateless: a conversation is
 here).
 
 A response belongs to the key that made it: rows hold an HMAC of the key under a secret kept in
-CONFIG_DIR, never the key, and another key finds nothing (a 404, as for an unknown id). Rows
-expire `ttl` seconds after their last use in a conversation, and the oldest go first once the
-store is over `max_bytes`. A conversation is one recursive query however long it is.
+CONFIG_DIR (in the database with DATABASE_URL, so every instance agrees), never the key, and
+another key finds nothing (a 404, as for an unknown id). Rows expire `ttl` seconds after their
+last use in a conversation, and the oldest go first once the store is over `max_bytes`. A
+conversation is one recursive query however long it is.
 """
 
 from __future__ import annotations

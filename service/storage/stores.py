@@ -10,6 +10,7 @@ from service.storage.atomic import local_secret
 from service.storage.database import Database
 from service.storage.keys import KeyStore
 from service.storage.responses import ResponseStore, sweep_forever
+from service.storage.shared_secret import shared_secret
 from service.storage.usage import UsageStore
 
 
@@ -37,10 +38,22 @@ class Stores:
 
 
 async def open_stores(settings: Settings) -> Stores:
-    """The database in CONFIG_DIR, its schema up to date."""
+    """The database (DATABASE_URL, else an SQLite file in CONFIG_DIR), its schema up to date."""
     config_dir = settings.config_dir
-    db = Database.sqlite(config_dir / "poe2openai.db")
-    await db.migrate()
-    secret = await asyncio.to_thread(local_secret, config_dir / ".responses.secret")
+    if settings.database_url is not None:
+        db = Database.postgres(settings.database_url.get_secret_value())
+    else:
+        db = Database.sqlite(config_dir / "poe2openai.db")
+    try:
+        await db.migrate()
+        # The owner of a stored response is an HMAC of its key under this secret: instances
+        # sharing a database must share it too, or each would find only its own responses.
+        if db.shared:
+            secret = await shared_secret(db, "responses")
+        else:
+            secret = await asyncio.to_thread(local_secret, config_dir / ".responses.secret")
+    except BaseException:
+        await db.close()  # the next request tries again with a new one
+        raise
     responses = ResponseStore(db, secret, settings.responses_ttl, settings.responses_max_bytes)
     return Stores(db, responses, KeyStore(db), UsageStore(db))

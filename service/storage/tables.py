@@ -29,8 +29,8 @@ stored_responses = Table(
     Column("id", String(64), primary_key=True),
     Column("owner", String(64), nullable=False),  # keyed hash of the caller's key
     Column("previous_id", String(64)),
-    Column("created_at", Integer, nullable=False),
-    Column("expires_at", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),  # epoch seconds
+    Column("expires_at", BigInteger, nullable=False),
     Column("input_items", Text, nullable=False),  # JSON list, as input_items.list shows them
     Column("response", Text, nullable=False),  # JSON: the Response object
     Column("size", Integer, nullable=False),  # bytes of the two JSON texts
@@ -46,8 +46,8 @@ client_keys = Table(
     Column("name", String(200), nullable=False),
     Column("prefix", String(16), nullable=False),  # the secret's start, to recognise it
     Column("secret_hash", String(64), nullable=False, unique=True),  # SHA-256, hex
-    Column("created_at", Integer, nullable=False),
-    Column("expires_at", Integer),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("limits", Text, nullable=False),  # JSON: models, rpm, tpm, max_concurrent, ...
 )
@@ -74,4 +74,14 @@ usage_records = Table(
     Column("points_exact", Boolean, nullable=False, server_default=false()),
     Index("ix_usage_records_at", "at"),
     Index("ix_usage_records_key_id_at", "key_id", "at"),
+)
+
+# Secrets the service makes for itself (hex), where several instances must agree on them: with
+# DATABASE_URL, the one under which stored responses record their owner (service/storage/
+# shared_secret.py). On SQLite that secret stays the file CONFIG_DIR/.responses.secret.
+service_secrets = Table(
+    "service_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(128), nullable=False),
 )

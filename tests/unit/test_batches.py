@@ -1,9 +1,9 @@
-"""Rows written in batches (service/storage/batches.py), on a real SQLite file."""
+"""Rows written in batches (service/storage/batches.py), on a real SQLite file and a real
+PostgreSQL server (the `backend` fixture, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 
 from service.storage.batches import BatchWriter
@@ -19,13 +19,17 @@ def item(n: int) -> tuple:
     return (usage, row)
 
 
-def rows_in(path) -> set[int]:
-    with sqlite3.connect(path) as connection:
-        return {row[0] for row in connection.execute("SELECT id FROM usage_records")}
+async def rows_in(backend) -> set[int]:
+    """What another connection (another worker) finds written."""
+    db = backend.open()
+    async with db.engine.connect() as connection:
+        found = {row[0] for row in await connection.exec_driver_sql("SELECT id FROM usage_records")}
+    await db.close()
+    return found
 
 
-async def opened(path) -> tuple[Database, list[int]]:
-    db = Database.sqlite(path)
+async def opened(backend) -> tuple[Database, list[int]]:
+    db = backend.open()
     await db.migrate()
     return db, []
 
@@ -42,14 +46,13 @@ def counted(writer: BatchWriter, transactions: list[int]) -> BatchWriter:
     return writer
 
 
-def test_writers_at_the_same_time_share_a_transaction_and_find_their_rows_kept(tmp_path):
-    path = tmp_path / "p2o.db"
+def test_writers_at_the_same_time_share_a_transaction_and_find_their_rows_kept(backend):
 
     async def scenario():
-        db, commits = await opened(path)
+        db, commits = await opened(backend)
         writer = counted(BatchWriter(db), commits)
         await asyncio.gather(*(writer.write([item(n)]) for n in range(20)))
-        seen = rows_in(path)  # another connection: what write() returned for is committed
+        seen = await rows_in(backend)  # another connection: what write() returned for is committed
         await db.close()
         return seen, len(commits)
 
@@ -58,11 +61,10 @@ def test_writers_at_the_same_time_share_a_transaction_and_find_their_rows_kept(t
     assert transactions <= 3  # the first write alone, the other 19 together (one or two)
 
 
-def test_a_bad_row_fails_only_its_own_writer(tmp_path):
-    path = tmp_path / "p2o.db"
+def test_a_bad_row_fails_only_its_own_writer(backend):
 
     async def scenario():
-        db, _ = await opened(path)
+        db, _ = await opened(backend)
         writer = BatchWriter(db)
         await writer.write([item(0)])
         results = await asyncio.gather(
@@ -78,36 +80,34 @@ def test_a_bad_row_fails_only_its_own_writer(tmp_path):
     first, duplicate, last = asyncio.run(scenario())
     assert first is None and last is None
     assert isinstance(duplicate, Exception)
-    assert rows_in(path) == {0, 1, 2}
+    assert asyncio.run(rows_in(backend)) == {0, 1, 2}
 
 
-def test_rows_nobody_waits_for_share_a_transaction_within_the_delay(tmp_path):
-    path = tmp_path / "p2o.db"
+def test_rows_nobody_waits_for_share_a_transaction_within_the_delay(backend):
 
     async def scenario():
-        db, commits = await opened(path)
+        db, commits = await opened(backend)
         writer = counted(BatchWriter(db, delay=0.3), commits)
         started = time.monotonic()
         for n in range(50):
             assert writer.add([item(n)])
         await asyncio.sleep(0.1)
-        early = rows_in(path)
-        while len(rows_in(path)) < 50 and time.monotonic() - started < 5:  # noqa: ASYNC110
+        early = await rows_in(backend)
+        while len(await rows_in(backend)) < 50 and time.monotonic() - started < 5:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         await writer.flush()
         await db.close()
-        return early, rows_in(path), len(commits)
+        return early, await rows_in(backend), len(commits)
 
     early, later, transactions = asyncio.run(scenario())
     assert early == set()  # still waiting for more to share the transaction
     assert len(later) == 50 and transactions == 1
 
 
-def test_flush_writes_the_waiting_rows_at_once(tmp_path):
-    path = tmp_path / "p2o.db"
+def test_flush_writes_the_waiting_rows_at_once(backend):
 
     async def scenario():
-        db, _ = await opened(path)
+        db, _ = await opened(backend)
         writer = BatchWriter(db, delay=60)
         writer.add([item(1), item(2)])
         started = time.monotonic()
@@ -117,14 +117,13 @@ def test_flush_writes_the_waiting_rows_at_once(tmp_path):
         return took
 
     assert asyncio.run(scenario()) < 5
-    assert rows_in(path) == {1, 2}
+    assert asyncio.run(rows_in(backend)) == {1, 2}
 
 
-def test_beyond_max_rows_pending_new_rows_are_dropped_and_counted(tmp_path):
-    path = tmp_path / "p2o.db"
+def test_beyond_max_rows_pending_new_rows_are_dropped_and_counted(backend):
 
     async def scenario():
-        db, _ = await opened(path)
+        db, _ = await opened(backend)
         writer = BatchWriter(db, delay=60, max_rows=10)
         taken = [writer.add([item(n)]) for n in range(15)]
         await writer.flush()
@@ -133,4 +132,4 @@ def test_beyond_max_rows_pending_new_rows_are_dropped_and_counted(tmp_path):
 
     taken, dropped = asyncio.run(scenario())
     assert taken == [True] * 10 + [False] * 5 and dropped == 5
-    assert rows_in(path) == set(range(10))
+    assert asyncio.run(rows_in(backend)) == set(range(10))

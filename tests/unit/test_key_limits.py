@@ -1,4 +1,5 @@
-"""The issued keys' budgets (service/access/limits.py) over real usage records in SQLite."""
+"""The issued keys' budgets (service/access/limits.py) over real usage records, in SQLite and
+PostgreSQL (the `backend` fixture)."""
 
 from __future__ import annotations
 
@@ -25,15 +26,15 @@ def record(at: float, tokens: int = 10, points: float | None = None) -> UsageRec
     )
 
 
-async def opened(path) -> tuple[Database, UsageStore]:
-    db = Database.sqlite(path)
+async def opened(backend) -> tuple[Database, UsageStore]:
+    db = backend.open()
     await db.migrate()
     return db, UsageStore(db, delay=60)
 
 
-def test_points_this_month_stop_a_key_at_its_monthly_budget(tmp_path):
+def test_points_this_month_stop_a_key_at_its_monthly_budget(backend):
     async def scenario():
-        db, usage = await opened(tmp_path / "p2o.db")
+        db, usage = await opened(backend)
         now = time.time()
         usage.record(record(now - 40 * 86_400, points=500))  # last month's do not count
         usage.record(record(now, points=30))
@@ -50,9 +51,9 @@ def test_points_this_month_stop_a_key_at_its_monthly_budget(tmp_path):
     assert "Poe points for this month" in refused.message
 
 
-def test_budgets_read_what_other_workers_wrote_once_their_figures_are_old(tmp_path):
+def test_budgets_read_what_other_workers_wrote_once_their_figures_are_old(backend):
     async def scenario():
-        db, usage = await opened(tmp_path / "p2o.db")
+        db, usage = await opened(backend)
         limits = KeyLimits(refresh=0.2)
         await limits.admit(key(daily_tokens=100), usage)
         other = UsageStore(db)  # another worker's records, on the same database
@@ -68,9 +69,9 @@ def test_budgets_read_what_other_workers_wrote_once_their_figures_are_old(tmp_pa
     assert asyncio.run(scenario()).code == "insufficient_quota"
 
 
-def test_usage_is_summed_per_utc_day_and_per_model(tmp_path):
+def test_usage_is_summed_per_utc_day_and_per_model(backend):
     async def scenario():
-        db, usage = await opened(tmp_path / "p2o.db")
+        db, usage = await opened(backend)
         today = day_start(time.time()) / 1000
         for at in (today - 86_400 + 5, today + 5, today + 6):
             usage.record(record(at, tokens=7, points=1.5))

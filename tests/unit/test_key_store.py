@@ -1,4 +1,5 @@
-"""Issued client keys, on a real SQLite file: the secret shown once and never kept."""
+"""Issued client keys, on a real SQLite file and a real PostgreSQL server: the secret shown
+once and never kept."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ def run(coro):
     return asyncio.run(coro)
 
 
-async def opened(path) -> tuple[Database, KeyStore]:
-    db = Database.sqlite(path)
+async def opened(backend) -> tuple[Database, KeyStore]:
+    db = backend.open()
     await db.migrate()
     return db, KeyStore(db)
 
 
-def test_a_key_is_found_by_its_secret_and_only_its_hash_is_kept(tmp_path):
+def test_a_key_is_found_by_its_secret_and_only_its_hash_is_kept(backend):
     async def scenario():
-        db, keys = await opened(tmp_path / "p2o.db")
+        db, keys = await opened(backend)
         key, secret = await keys.create("ci", {"rpm": 10, "models": ["gpt-5"], "tpm": None})
         found = await keys.find(SecretStr(secret))
         wrong = await keys.find(SecretStr(secret + "x"))
@@ -36,13 +37,13 @@ def test_a_key_is_found_by_its_secret_and_only_its_hash_is_kept(tmp_path):
     record = key.record()
     assert record["prefix"] == secret[:10] and record["tpm"] is None
     assert secret not in repr(record)
-    on_disk = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
+    on_disk = backend.on_disk()
     assert secret.encode() not in on_disk and secret[10:].encode() not in on_disk
 
 
-def test_keys_are_listed_changed_disabled_and_deleted(tmp_path):
+def test_keys_are_listed_changed_disabled_and_deleted(backend):
     async def scenario():
-        db, keys = await opened(tmp_path / "p2o.db")
+        db, keys = await opened(backend)
         first, _ = await keys.create("a", {})
         second, secret = await keys.create("b", {"rpm": 5})
         listed = [k.name for k in await keys.list()]
@@ -68,3 +69,15 @@ def test_an_expired_key_is_not_usable():
 
     key = ClientKey("key_1", "k", "sk-p2o-abc", created_at=0, expires_at=100)
     assert key.usable(99) and not key.usable(100)
+
+
+def test_a_key_may_expire_as_late_as_the_admin_api_allows(backend):
+    async def scenario():
+        db, keys = await opened(backend)
+        key, secret = await keys.create("far", {}, expires_at=32503680000)  # the year 3000
+        found = await keys.find(SecretStr(secret))
+        await db.close()
+        return key, found
+
+    key, found = run(scenario())
+    assert found == key and found.expires_at == 32503680000

@@ -1,9 +1,9 @@
-"""The stored responses of the Responses API, on a real SQLite file."""
+"""The stored responses of the Responses API, on a real SQLite file and a real PostgreSQL
+server (the `backend` fixture, tests/conftest.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from pydantic import SecretStr
 
@@ -23,19 +23,28 @@ def response(rid: str, text: str) -> dict:
     return {"id": rid, "object": "response", "output": [item]}
 
 
+async def tables(db: Database) -> set[str]:
+    from sqlalchemy import inspect
+
+    async with db.engine.connect() as connection:
+        return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+
+
 def user(text: str, n: int = 0) -> dict:
     return {"id": f"in_{text}_{n}", "type": "message", "role": "user", "content": text}
 
 
-async def opened(path, ttl: float = 3600, max_bytes: int = 10**6) -> tuple[Database, ResponseStore]:
-    db = Database.sqlite(path)
+async def opened(
+    backend, ttl: float = 3600, max_bytes: int = 10**6
+) -> tuple[Database, ResponseStore]:
+    db = backend.open()
     await db.migrate()
     return db, ResponseStore(db, SECRET, ttl, max_bytes)
 
 
-def test_a_response_belongs_to_the_key_that_made_it_and_the_file_holds_no_key(tmp_path):
+def test_a_response_belongs_to_the_key_that_made_it_and_the_file_holds_no_key(backend):
     async def scenario():
-        db, store = await opened(tmp_path / "p2o.db")
+        db, store = await opened(backend)
         alice, bob = store.owner(SecretStr("sk-alice")), store.owner(SecretStr("sk-bob"))
         await store.save(alice, response("resp_1", "hi"), [user("hello")])
         got = await store.get(alice, "resp_1"), await store.get(bob, "resp_1")
@@ -51,20 +60,19 @@ def test_a_response_belongs_to_the_key_that_made_it_and_the_file_holds_no_key(tm
     assert deleted is True and after is None
 
 
-def test_the_key_never_reaches_the_file(tmp_path):
+def test_the_key_never_reaches_the_file(backend):
     async def scenario():
-        db, store = await opened(tmp_path / "p2o.db")
+        db, store = await opened(backend)
         await store.save(store.owner(SecretStr("sk-secret-key")), response("r", "x"), [])
         await db.close()
 
     run(scenario())
-    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
-    assert b"sk-secret-key" not in data
+    assert b"sk-secret-key" not in backend.on_disk()
 
 
-def test_a_conversation_is_rebuilt_through_previous_response_ids_in_order(tmp_path):
+def test_a_conversation_is_rebuilt_through_previous_response_ids_in_order(backend):
     async def scenario():
-        db, store = await opened(tmp_path / "p2o.db")
+        db, store = await opened(backend)
         me = store.owner(SecretStr("k"))
         previous = None
         for n in range(1, 4):
@@ -87,9 +95,9 @@ def test_a_conversation_is_rebuilt_through_previous_response_ids_in_order(tmp_pa
     assert broken is None  # its beginning is gone: never half a conversation
 
 
-def test_input_items_are_paged_as_openai_pages_them(tmp_path):
+def test_input_items_are_paged_as_openai_pages_them(backend):
     async def scenario():
-        db, store = await opened(tmp_path / "p2o.db")
+        db, store = await opened(backend)
         me = store.owner(SecretStr("k"))
         await store.save(me, response("r", "a"), [user("q", n) for n in range(5)])
         pages = [
@@ -109,9 +117,9 @@ def test_input_items_are_paged_as_openai_pages_them(tmp_path):
     assert theirs is None
 
 
-def test_expired_responses_are_gone_and_swept(tmp_path):
+def test_expired_responses_are_gone_and_swept(backend):
     async def scenario():
-        db, store = await opened(tmp_path / "p2o.db", ttl=1)
+        db, store = await opened(backend, ttl=1)
         me = store.owner(SecretStr("k"))
         await store.save(me, response("r", "a"), [])
         before = await store.get(me, "r")
@@ -125,9 +133,9 @@ def test_expired_responses_are_gone_and_swept(tmp_path):
     assert before is not None and after is None and swept == 1
 
 
-def test_over_its_size_the_store_drops_the_oldest_first(tmp_path):
+def test_over_its_size_the_store_drops_the_oldest_first(backend):
     async def scenario():
-        db, store = await opened(tmp_path / "p2o.db", max_bytes=1500)
+        db, store = await opened(backend, max_bytes=1500)
         me = store.owner(SecretStr("k"))
         for n in range(6):
             await store.save(me, response(f"r{n}", "x" * 300), [])
@@ -142,25 +150,25 @@ def test_over_its_size_the_store_drops_the_oldest_first(tmp_path):
     assert too_big is False
 
 
-def test_workers_starting_together_migrate_once(tmp_path):
+def test_workers_starting_together_migrate_once(backend):
     async def scenario():
-        dbs = [Database.sqlite(tmp_path / "p2o.db") for _ in range(4)]
+        dbs = [backend.open() for _ in range(4)]
         await asyncio.gather(*(db.migrate() for db in dbs))
+        found = await dbs[0].revision(), await tables(dbs[0])
         for db in dbs:
             await db.close()
+        return found
 
-    run(scenario())
-    with sqlite3.connect(tmp_path / "p2o.db") as connection:
-        (version,) = connection.execute("select version_num from alembic_version").fetchall()
-        tables = {r[0] for r in connection.execute("select name from sqlite_master")}
-    assert version == (SCHEMA_REVISION,) and {"stored_responses", "client_keys"} <= tables
+    version, names = run(scenario())
+    assert version == SCHEMA_REVISION
+    assert {"stored_responses", "client_keys", "service_secrets"} <= names
 
 
-def test_workers_write_to_one_file_at_once(tmp_path):
+def test_workers_write_to_one_file_at_once(backend):
     writers = 3
 
     async def scenario():
-        opened_stores = [await opened(tmp_path / "p2o.db") for _ in range(writers)]
+        opened_stores = [await opened(backend) for _ in range(writers)]
         me = opened_stores[0][1].owner(SecretStr("k"))
         await asyncio.gather(
             *(
@@ -192,13 +200,13 @@ def test_the_schema_revision_the_service_expects_is_alembics_head():
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_REVISION
 
 
-def test_a_schema_change_cut_in_the_middle_leaves_nothing_half_made(tmp_path):
+def test_a_schema_change_cut_in_the_middle_leaves_nothing_half_made(backend):
     """Migrations run in one transaction: on SQLite that needs the service's own BEGIN (the
     driver begins none before DDL), so a start killed mid-migration is rolled back whole."""
     from sqlalchemy import text
 
     async def scenario():
-        db = Database.sqlite(tmp_path / "p2o.db")
+        db = backend.open()
         try:
             async with db.engine.begin() as connection:
                 await connection.execute(text("CREATE TABLE half (a INTEGER)"))
@@ -206,9 +214,60 @@ def test_a_schema_change_cut_in_the_middle_leaves_nothing_half_made(tmp_path):
         except RuntimeError:
             pass
         await db.migrate()  # and the next start migrates from scratch
+        names = await tables(db)
         await db.close()
+        return names
 
-    run(scenario())
-    with sqlite3.connect(tmp_path / "p2o.db") as connection:
-        tables = {r[0] for r in connection.execute("select name from sqlite_master")}
-    assert "half" not in tables and "stored_responses" in tables
+    names = run(scenario())
+    assert "half" not in names and "stored_responses" in names
+
+
+def test_epoch_seconds_past_2038_are_kept(backend):
+    """PostgreSQL's INTEGER is 32 bits: a far expiry must still fit (migration 0004)."""
+
+    async def scenario():
+        db, store = await opened(backend, ttl=500 * 365 * 86400)
+        me = store.owner(SecretStr("k"))
+        await store.save(me, response("r", "a"), [])
+        found = await store.get(me, "r")
+        await db.close()
+        return found
+
+    assert run(scenario()) is not None
+
+
+def test_instances_on_one_database_agree_on_the_owner_secret(backend):
+    if backend.name == "sqlite":
+        return  # one file on one machine: the secret is CONFIG_DIR/.responses.secret
+    from service.storage.shared_secret import shared_secret
+
+    async def scenario():
+        dbs = [backend.open() for _ in range(3)]
+        await dbs[0].migrate()
+        found = await asyncio.gather(*(shared_secret(db, "responses") for db in dbs))
+        again = await shared_secret(dbs[1], "responses")
+        other = await shared_secret(dbs[1], "something else")
+        for db in dbs:
+            await db.close()
+        return found, again, other
+
+    found, again, other = run(scenario())
+    assert len(set(found)) == 1 and found[0] == again and len(again) == 32 and other != again
+
+
+def test_a_restarted_postgres_server_is_reconnected_to(backend):
+    if backend.server is None:
+        return  # SQLite: a file, nothing to reconnect to
+
+    async def scenario():
+        db, store = await opened(backend)
+        me = store.owner(SecretStr("k"))
+        await store.save(me, response("r1", "a"), [])
+        await asyncio.to_thread(backend.server.restart)  # the pool's connections are dead now
+        await store.save(me, response("r2", "b"), [])
+        found = await store.get(me, "r1"), await store.get(me, "r2")
+        await db.close()
+        return found
+
+    first, second = run(scenario())
+    assert first is not None and second is not None
