@@ -271,3 +271,38 @@ def test_a_restarted_postgres_server_is_reconnected_to(backend):
 
     first, second = run(scenario())
     assert first is not None and second is not None
+
+
+def test_a_database_made_before_revision_0004_keeps_its_responses_after_the_upgrade(backend):
+    """An install at 0003 (epoch seconds in 32 bits on PostgreSQL) upgraded at start."""
+    from alembic import command
+    from alembic.config import Config
+
+    from service.storage.database import MIGRATIONS
+
+    def upgrade_to_0003(connection):
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+
+    async def scenario():
+        db = backend.open()
+        async with db.engine.begin() as connection:
+            await connection.run_sync(upgrade_to_0003)
+        before = await db.revision()
+        store = ResponseStore(db, SECRET, 3600, 10**6)
+        me = store.owner(SecretStr("k"))
+        await store.save(me, response("old", "kept"), [user("q")])
+        await db.migrate()
+        found = (
+            await db.revision(),
+            await store.get(me, "old"),
+            await store.continue_from(me, "old"),
+        )
+        await db.close()
+        return before, found
+
+    before, (after, kept, items) = run(scenario())
+    assert before == "0003" and after == SCHEMA_REVISION
+    assert kept == response("old", "kept") and len(items) == 2
