@@ -24,6 +24,7 @@ from service import logs
 from service.core.report import AnswerReport, current_report
 from service.errors import ServiceError
 from service.http.middleware import request_id
+from service.ops import metrics
 
 log = logging.getLogger("poe2openai.request")
 
@@ -73,6 +74,10 @@ class RequestLoggingSanic(Sanic):
             ended = exc
             raise
         finally:
+            metrics.request_done(
+                request, record.report, record.outcome, record.started, record.first_byte,
+                perf_counter(),
+            )  # fmt: skip
             if log.isEnabledFor(logging.INFO):
                 _write(request, record, ended)
             current_report.reset(report_token)
