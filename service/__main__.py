@@ -23,6 +23,7 @@ from sanic.worker.loader import AppLoader
 from service import __version__, logs
 from service.app import create_app
 from service.http.protocol import GuardedProtocol
+from service.ops import metrics
 from service.settings import Settings, SettingsError, described, load_settings
 from service.worker import worker_app
 
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> None:
         # setting (Sanic would print a traceback); Sanic then serves on this very socket.
         sock = _listen(settings)
         cleanup.callback(sock.close)
+        metrics.prepare_multiprocess(settings.workers, cleanup)  # before workers start
         _announce(settings, sock)
         serving = {
             "sock": sock,

@@ -25,7 +25,7 @@ from service.fronts.responses import routes as responses
 from service.http import errors, middleware
 from service.http.request_log import RequestLoggingSanic
 from service.http.sse import Keepalive
-from service.ops import docs, health
+from service.ops import docs, health, metrics_endpoint
 from service.poe.client import PoeClient
 from service.settings import Settings, load_settings
 from service.storage.background import Opening
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Sanic:
     app.ctx.admin_page = admin.load_page()
     app.ctx.login_throttle = admin.LoginThrottle(settings.admin_login_max_delay)
     docs.install(app)
+    metrics_endpoint.install(app)
     middleware.add_preflight_routes(app)
 
     @app.before_server_start

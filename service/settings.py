@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # while one request cannot make a worker buffer hundreds of megabytes.
 DEFAULT_MAX_REQUEST_SIZE = 32 * 1024 * 1024
 
-_SECRET_FIELDS = {"admin_password", "database_url", "poe_api_key", "poe_api_keys"}
+_SECRET_FIELDS = {"admin_password", "database_url", "metrics_token", "poe_api_key", "poe_api_keys"}
 
 # What DATABASE_URL may start with, and the SQLAlchemy driver each one means.
 _DATABASE_SCHEMES = ("postgresql+asyncpg://", "postgresql://", "postgres://")
@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # also the longest the right password waits while its address or user name is under attack.
     admin_login_max_delay: float = Field(8.0, gt=0, le=60)
     """longest delay, in seconds, of an answer to repeated failed admin logins"""
+    # GET /metrics: with a token, scrapers present it as a bearer; without, the admin's
+    # credentials read the metrics; with neither, /metrics is off (404).
+    metrics_token: SecretStr | None = None
+    """bearer token for GET /metrics; unset: the admin credentials, or off without them"""
 
     # Who holds the Poe key. passthrough: each client's bearer is its own Poe key. keys: the
     # service holds the Poe key(s) and clients present keys it issued (admin API, stored hashed).

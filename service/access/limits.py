@@ -25,6 +25,7 @@ from service.access.client_key import ClientKey
 from service.access.usage import Totals, UsageRecord, day_start, month_start
 from service.access.window import RollingWindow
 from service.errors import ErrorKind, ServiceError
+from service.ops import metrics
 
 if TYPE_CHECKING:
     from service.storage.usage import UsageStore
@@ -55,23 +56,27 @@ class KeyLimits:
         if daily or monthly:
             budget = await self._budget(key.id, usage)
             if daily and budget.today.tokens >= daily:
-                raise _over_budget(f"its {daily} tokens for today (UTC)", "00:00 UTC")
+                raise _over_budget(
+                    "daily_tokens", f"its {daily} tokens for today (UTC)", "00:00 UTC"
+                )
             if monthly and budget.this_month.points >= monthly:
-                raise _over_budget(f"its {monthly} Poe points for this month", "the 1st (UTC)")
+                raise _over_budget(
+                    "monthly_points", f"its {monthly} Poe points for this month", "the 1st (UTC)"
+                )
         now = time.time()
         tpm = limits.get("tpm")
         if tpm:
             tokens = self._window(key.id, "tpm")
             if tokens.used(now) >= tpm:
-                raise _too_fast("tokens per minute (tpm)", tpm, _wait(tokens, tpm, now))
+                raise _too_fast("tpm", "tokens per minute (tpm)", tpm, _wait(tokens, tpm, now))
         concurrent = limits.get("max_concurrent")
         if concurrent and self._open.get(key.id, 0) >= concurrent:
-            raise _too_fast("concurrent requests", concurrent, 1)
+            raise _too_fast("concurrent", "concurrent requests", concurrent, 1)
         rpm = limits.get("rpm")
         if rpm:
             requests = self._window(key.id, "rpm")
             if not requests.take(rpm, now):
-                raise _too_fast("requests per minute (rpm)", rpm, _wait(requests, rpm, now))
+                raise _too_fast("rpm", "requests per minute (rpm)", rpm, _wait(requests, rpm, now))
         self._open[key.id] = self._open.get(key.id, 0) + 1
 
     def settle(self, key: ClientKey, record: UsageRecord) -> None:
@@ -117,7 +122,8 @@ def _wait(window: RollingWindow, limit: int, now: float) -> int:
     return max(1, math.ceil(window.free_at(limit, now) - now))
 
 
-def _too_fast(what: str, limit: int, retry_after: int) -> ServiceError:
+def _too_fast(name: str, what: str, limit: int, retry_after: int) -> ServiceError:
+    metrics.limit_rejected(name)
     return ServiceError(
         ErrorKind.RATE_LIMITED,
         f"Rate limit reached for {what} of this API key: the limit is {limit}. "
@@ -128,7 +134,8 @@ def _too_fast(what: str, limit: int, retry_after: int) -> ServiceError:
     )
 
 
-def _over_budget(what: str, until: str) -> ServiceError:
+def _over_budget(name: str, what: str, until: str) -> ServiceError:
+    metrics.limit_rejected(name)
     return ServiceError(
         ErrorKind.RATE_LIMITED,
         f"This API key has used {what}; it can be used again from {until}, or with a "

@@ -38,6 +38,7 @@ from pydantic import SecretStr
 
 from service.access.window import RollingWindow
 from service.errors import ErrorKind, ServiceError
+from service.ops import metrics
 from service.poe.errors import PoeError, PoeFailure
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ class PoePacer:
         return False
 
     def _too_busy(self, state: _KeyState) -> ServiceError:
+        metrics.limit_rejected("poe_queue")
         wait = state.free_at(self.min_interval) - time.time()
         wait = max(wait, state.waiting * self.min_interval, 1.0)
         seconds = math.ceil(wait)

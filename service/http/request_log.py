@@ -26,6 +26,7 @@ from service.access.usage import UsageRecord
 from service.core.report import AnswerReport, current_report
 from service.errors import ServiceError
 from service.http.middleware import request_id
+from service.ops import metrics
 
 log = logging.getLogger("poe2openai.request")
 
@@ -75,15 +76,15 @@ class RequestLoggingSanic(Sanic):
             ended = exc
             raise
         finally:
-            if record.report.admitted is not None or log.isEnabledFor(logging.INFO):
-                _finish(request, record, ended)
+            _finish(request, record, ended)
             current_report.reset(report_token)
             logs.request_id.reset(id_token)
             _current.reset(record_token)
 
 
 def _finish(request: Request, record: RequestRecord, ended: BaseException | None) -> None:
-    """The log line, and for an issued key's request its usage record and limits settled."""
+    """The metrics, the log line, and for an issued key's request its usage record and
+    limits settled."""
     now = perf_counter()
     stream = request.stream
     response = getattr(stream, "response", None) if stream is not None else None
@@ -100,6 +101,7 @@ def _finish(request: Request, record: RequestRecord, ended: BaseException | None
     report = record.report
     duration = round((now - record.started) * 1000, 1)
     ttfb = round(((record.first_byte or now) - record.started) * 1000, 1)
+    metrics.request_done(request, report, outcome, record.started, record.first_byte, now)
     if report.admitted is not None:
         request.app.ctx.callers.finished(
             report.admitted,
@@ -107,7 +109,7 @@ def _finish(request: Request, record: RequestRecord, ended: BaseException | None
                 at=int(time.time() * 1000 - duration),
                 key_id=report.key_id,
                 poe_account=report.poe_account,
-                front=front_of(request.path),
+                front=metrics.front_of(request.route),
                 model=report.model,
                 bot=report.bot,
                 input_tokens=report.input_tokens or 0,
@@ -119,25 +121,6 @@ def _finish(request: Request, record: RequestRecord, ended: BaseException | None
         )
     if log.isEnabledFor(logging.INFO):
         _write(request, status, outcome, report, duration, ttfb)
-
-
-def front_of(path: str) -> str:
-    """Which API a request spoke, from its path (with or without /v1)."""
-    path = path.removeprefix("/v1")
-    for prefix, front in _FRONTS:
-        if path.startswith(prefix):
-            return front
-    return "other"
-
-
-_FRONTS = (
-    ("/chat/", "chat"),
-    ("/responses", "responses"),
-    ("/messages", "messages"),
-    ("/images/", "images"),
-    ("/models", "models"),
-    ("/admin", "admin"),
-)
 
 
 def _write(

@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 
 from service.errors import ServiceError
 from service.http.request_log import note_error, note_first_byte
+from service.ops import metrics
 
 log = logging.getLogger("poe2openai.http")
 
@@ -124,6 +125,7 @@ async def relay(request: Request, batches: AsyncIterator[list[Any]], writer: Fra
     the front's error frame ends the stream."""
     keepalive: Keepalive = request.app.ctx.keepalive
     keepalive.streams.add(writer.stream)
+    metrics.stream_opened()
     try:
         try:
             async for events in batches:
@@ -136,3 +138,4 @@ async def relay(request: Request, batches: AsyncIterator[list[Any]], writer: Fra
             await writer.error(error)
     finally:
         keepalive.streams.discard(writer.stream)
+        metrics.stream_closed()

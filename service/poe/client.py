@@ -25,6 +25,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 from pydantic import SecretStr
 
+from service.ops import metrics
 from service.poe.errors import PoeError, PoeFailure, from_error_event, from_status, short_body
 from service.poe.sse import SSEParser
 from service.settings import Settings
@@ -145,9 +146,11 @@ class PoeClient:
                     yield batch
                 return
             except PoeError as err:
+                metrics.upstream_failed(err.kind.value)
                 if delivered or attempt >= self.settings.poe_retries or not _worth_retrying(err):
                     raise
                 attempt += 1
+                metrics.upstream_retried()
                 log.warning(
                     "Poe attempt %d for bot %s failed (%s); retrying", attempt, bot, err.message
                 )

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from service.ops import metrics
 from service.storage.atomic import local_secret, write_atomically
 
 log = logging.getLogger("poe2openai.attachments")
@@ -100,8 +101,10 @@ class UploadCache:
     ) -> dict[str, str]:
         hit = self.get(key)
         if hit is not None:
+            metrics.upload_cache(hit=True)
             return hit
         task = self._pending.get(key)
+        metrics.upload_cache(hit=task is not None)  # a miss: this call uploads
         if task is None:
             # A task of its own: a caller that goes away does not cancel it for the others.
             task = asyncio.get_running_loop().create_task(self._fill(key, upload))
