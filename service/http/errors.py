@@ -55,6 +55,20 @@ def to_service_error(request: Request, exc: Exception) -> ServiceError:
         return ServiceError(
             ErrorKind.INVALID_REQUEST, str(exc) or "Bad request", status=exc.status_code
         )
+    if _from_storage(exc):
+        # The driver's own message, never SQLAlchemy's, which quotes the statement's values.
+        cause = getattr(exc, "orig", None) or exc
+        log.error(
+            "the database failed on %s %s: %s: %s",
+            request.method, request.path, type(cause).__name__, str(cause).split("\n")[0][:200],
+        )  # fmt: skip
+        return ServiceError(
+            ErrorKind.INTERNAL,
+            "The service's storage is not available (the database failed); try again shortly",
+            status=503,
+            code="storage_unavailable",
+            should_retry=True,
+        )
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     return ServiceError(
         ErrorKind.INTERNAL,
@@ -90,3 +104,12 @@ def install(app: Sanic, body_for: Callable[[Request], ErrorBody]) -> None:
         return response
 
     app.error_handler.add(Exception, render)
+
+
+_STORAGE_MODULES = ("sqlalchemy.", "asyncpg", "sqlite3", "aiosqlite")
+
+
+def _from_storage(exc: BaseException) -> bool:
+    """A database error (lost connection, server gone, disk full) after the database opened:
+    told by the error's module, so SQLAlchemy is not imported before the database is needed."""
+    return any(cls.__module__.startswith(_STORAGE_MODULES) for cls in type(exc).__mro__)

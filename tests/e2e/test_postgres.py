@@ -125,3 +125,25 @@ def test_a_database_url_of_another_kind_is_refused_at_start_naming_the_setting(
         start_service({"DATABASE_URL": "mysql://root:pw-NEVER-SHOWN@db/poe"}, timeout=10)
     assert "DATABASE_URL" in str(refused.value)
     assert "pw-NEVER-SHOWN" not in str(refused.value)
+
+
+def test_a_database_lost_after_it_opened_is_a_503_and_service_comes_back_with_it(
+    on_postgres, postgres
+):
+    service = on_postgres()
+    ai = openai.OpenAI(base_url=service.url + "/v1", api_key=KEY, max_retries=0)
+    kept = ai.responses.create(model="echobot", input="still here?")
+    name = on_postgres.url.rpartition("/")[2]
+    postgres.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
+    postgres.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+    try:
+        lost = httpx.get(
+            service.url + f"/v1/responses/{kept.id}", headers={"Authorization": f"Bearer {KEY}"}
+        )
+        assert lost.status_code == 503, lost.text
+        assert lost.json()["error"]["code"] == "storage_unavailable"
+        assert lost.headers["x-should-retry"] == "true" and "SELECT" not in lost.text
+    finally:
+        postgres.sql(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
+    assert ai.responses.retrieve(kept.id).output_text == "still here?"
+    assert "Traceback" not in service.log()
