@@ -6,7 +6,7 @@ vary by well under 1 %).
 The proxy (`python -m service`, one worker) runs under `valgrind --tool=callgrind` against
 scripts/bench_upstream.py. After its first request it is left to finish what it does in the
 background after start (until it is idle). For each kind of request: 50 warm-up requests,
-counters zeroed (`callgrind_control -z`), --count requests at concurrency 8
+counters zeroed (`callgrind_control -z`), --count requests at --concurrency (8)
 (scripts/bench_load.py), counters dumped (`callgrind_control -d`); the dump's total over
 --count is printed per kind, and the dumps are kept in --out for callgrind_annotate.
 
@@ -73,9 +73,11 @@ def start_proxy_under_callgrind(
     sys.exit("bench_callgrind: the proxy was not ready within 1800 s")
 
 
-def send(url: str, target: str, stream: bool, count: int, strict: bool = True) -> None:
+def send(
+    url: str, target: str, stream: bool, count: int, strict: bool = True, concurrency: int = 8
+) -> None:
     cmd = [PY, str(SCRIPTS / "bench_load.py"), "--url", url, "--target", target]
-    cmd += ["--count", str(count), "--concurrency", "8", "--timeout", "900"]
+    cmd += ["--count", str(count), "--concurrency", str(concurrency), "--timeout", "900"]
     if stream:
         cmd.append("--stream")
     result = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
@@ -131,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--out", help="keep the dumps here (default: a temporary folder)")
     parser.add_argument("--json", metavar="FILE")
     parser.add_argument("--tree", type=Path, default=ROOT, help="the source tree to measure")
@@ -166,9 +169,9 @@ def main() -> None:
         for kind in args.kinds.split(","):
             target, stream = KINDS[kind]
             # Warm-up: connections are opened here (slowly: a timeout is forgiven).
-            send(url, target, stream, 50, strict=False)
+            send(url, target, stream, 50, strict=False, concurrency=args.concurrency)
             control(pid, "-z")
-            send(url, target, stream, args.count)
+            send(url, target, stream, args.count, concurrency=args.concurrency)
             named = dump(pid, out, kind)
             results[kind] = total_instructions(named) / args.count
             print(f"{kind:18} {results[kind] / 1e6:7.3f} M instructions / request  ({named})",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,28 +72,7 @@ async def _authenticate(request: Request) -> None:
             "ADMIN_USERNAME) to turn it on",
             code="admin_disabled",
         )
-    user, password = _basic_credentials(request)
-    challenge = {"www-authenticate": 'Basic realm="poe2openai admin", charset="UTF-8"'}
-    if not (user or password):  # a browser's first request: no guess, nothing to slow
-        raise _unauthorized("Admin credentials are missing or wrong", headers=challenge)
-    throttle: LoginThrottle = request.app.ctx.login_throttle
-    # Sanic takes the client address from X-Forwarded-For only when told to trust a proxy.
-    address = request.remote_addr or request.ip or "?"
-    try:
-        attempt = await throttle.admit(address, user)
-    except LoginThrottled as exc:
-        raise ServiceError(
-            ErrorKind.RATE_LIMITED,
-            "Too many login attempts are waiting; try again in a few seconds",
-            code="too_many_logins",
-            headers={"retry-after": str(exc.retry_after)},
-        ) from None
-    # Both comparisons always run, on bytes, in constant time.
-    user_ok = hmac.compare_digest(user, settings.admin_username.encode())
-    password_ok = hmac.compare_digest(password, settings.admin_password.get_secret_value().encode())
-    if not (user_ok and password_ok):
-        raise _unauthorized("Admin credentials are missing or wrong", headers=challenge)
-    throttle.succeeded(attempt)
+    await check_admin_credentials(request, _unauthorized)
     request.ctx.admin_authenticated = True
 
 
@@ -127,6 +107,37 @@ def _origin_of(url: str) -> tuple[str, str, int] | None:
     if scheme not in _DEFAULT_PORTS or not parts.hostname or port is None:
         return None  # "null" (sandboxed frames, some redirects) and anything odd are refused
     return scheme, parts.hostname.lower(), port
+
+
+async def check_admin_credentials(
+    request: Request, refused: Callable[[str, dict[str, str]], ServiceError]
+) -> None:
+    """The request's HTTP Basic credentials are the admin's (after the login throttle's
+    delay), or `refused(message, challenge headers)` is raised: for the admin API and for
+    whatever else the admin may read (/metrics)."""
+    settings = request.app.ctx.settings
+    user, password = _basic_credentials(request)
+    challenge = {"www-authenticate": 'Basic realm="poe2openai admin", charset="UTF-8"'}
+    if not (user or password):  # a browser's first request: no guess, nothing to slow
+        raise refused("Admin credentials are missing or wrong", challenge)
+    throttle: LoginThrottle = request.app.ctx.login_throttle
+    # Sanic takes the client address from X-Forwarded-For only when told to trust a proxy.
+    address = request.remote_addr or request.ip or "?"
+    try:
+        attempt = await throttle.admit(address, user)
+    except LoginThrottled as exc:
+        raise ServiceError(
+            ErrorKind.RATE_LIMITED,
+            "Too many login attempts are waiting; try again in a few seconds",
+            code="too_many_logins",
+            headers={"retry-after": str(exc.retry_after)},
+        ) from None
+    # Both comparisons always run, on bytes, in constant time.
+    user_ok = hmac.compare_digest(user, settings.admin_username.encode())
+    password_ok = hmac.compare_digest(password, settings.admin_password.get_secret_value().encode())
+    if not (user_ok and password_ok):
+        raise refused("Admin credentials are missing or wrong", challenge)
+    throttle.succeeded(attempt)
 
 
 def _basic_credentials(request: Request) -> tuple[bytes, bytes]:

@@ -17,11 +17,15 @@ from service.poe.errors import PoeError
 DEFAULT_SPAN = 30 * 86_400  # seconds before `until` a report starts by default
 BALANCE_TTL = 60.0  # seconds a balance Poe reported is shown before Poe is asked again
 _MAX_TIME = 32_503_680_000
+_PARAMETERS = {"group_by", "since", "until"}
 
 
 @bp.get("/admin/api/usage")
 async def get_usage(request: Request) -> HTTPResponse:
     guard(request)
+    unknown = sorted(set(request.args) - _PARAMETERS)
+    if unknown:  # a misspelt parameter is never silently the default
+        raise invalid(f"Unknown parameter `{unknown[0]}`", param=unknown[0], code="unknown_field")
     group_by = request.args.get("group_by", "day")
     if group_by not in ("key", "model", "day"):
         raise invalid("`group_by` is one of key, model, day", param="group_by")

@@ -4,14 +4,12 @@ admin page's); else nobody (404: off). Tokens and passwords are compared in cons
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, raw
 
-from service.admin.throttle import LoginThrottle, LoginThrottled
+from service.admin.api import check_admin_credentials
 from service.errors import ErrorKind, ServiceError, not_found
 from service.ops import metrics
 
@@ -66,31 +64,7 @@ async def _authorize(request: Request) -> None:
             "admin credentials) to turn them on",
             code="metrics_disabled",
         )
-    challenge = 'Basic realm="poe2openai admin", charset="UTF-8"'
-    user, password = _basic(credentials) if scheme == "basic" else (b"", b"")
-    if not (user or password):
-        raise _unauthorized("Admin credentials are missing or wrong", challenge)
-    throttle: LoginThrottle = request.app.ctx.login_throttle
-    try:
-        attempt = await throttle.admit(request.remote_addr or request.ip or "?", user)
-    except LoginThrottled as exc:
-        raise ServiceError(
-            ErrorKind.RATE_LIMITED,
-            "Too many login attempts are waiting; try again in a few seconds",
-            code="too_many_logins",
-            headers={"retry-after": str(exc.retry_after)},
-        ) from None
-    user_ok = hmac.compare_digest(user, settings.admin_username.encode())
-    password_ok = hmac.compare_digest(password, settings.admin_password.get_secret_value().encode())
-    if not (user_ok and password_ok):
-        raise _unauthorized("Admin credentials are missing or wrong", challenge)
-    throttle.succeeded(attempt)
-
-
-def _basic(encoded: bytes) -> tuple[bytes, bytes]:
-    try:
-        decoded = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        return b"", b""
-    user, _, password = decoded.partition(b":")
-    return user, password
+    await check_admin_credentials(
+        request,
+        lambda message, challenge: _unauthorized(message, challenge["www-authenticate"]),
+    )
