@@ -152,6 +152,9 @@ _SQUARE_SVG = (
 )
 
 
+DEMO_POINTS = 1_000_000
+
+
 def _model_entry(name: str, description: str) -> dict[str, Any]:
     return {
         "id": name,
@@ -200,6 +203,11 @@ async def _bot(request: web.Request) -> web.StreamResponse:
     return response
 
 
+async def _balance(request: web.Request) -> web.Response:
+    # Points left on the demo's account (GET /v1/key in passthrough mode asks it).
+    return web.json_response({"current_point_balance": DEMO_POINTS})
+
+
 async def _file(request: web.Request) -> web.Response:
     return web.Response(body=_SQUARE_SVG, content_type="image/svg+xml")
 
@@ -208,6 +216,7 @@ def make_app() -> web.Application:
     app = web.Application()
     app.router.add_get("/v1/models", _models)
     app.router.add_get("/files/square.svg", _file)
+    app.router.add_get("/usage/current_balance", _balance)
     app.router.add_post("/bot/{name}", _bot)
     return app
 

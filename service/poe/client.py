@@ -117,6 +117,8 @@ class PoeClient:
             )
         except httpx.HTTPError as exc:
             raise transport_failure(exc, "Poe's points balance") from exc
+        if response.status_code == 404:  # not "no such model": the path itself is missing
+            raise PoeError(PoeFailure.UPSTREAM, "Poe has no points balance to tell (HTTP 404)")
         if response.status_code != 200:
             detail = redacted(short_body(response.content), key)
             raise from_status(response.status_code, detail, response.headers.get("retry-after"))
