@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import logging
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +107,18 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # migration is all or nothing, even when the process dies in the middle of it.
     connection.isolation_level = None
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Turning a new file to WAL needs it alone, and SQLite may answer "locked" at once rather
+    # than wait while other workers open it too (seen with four at once): tried again briefly.
+    # This runs in the driver's thread, never on the event loop.
+    for attempt in range(50):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash, with WAL
     cursor.close()
 
